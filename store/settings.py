@@ -1,0 +1,98 @@
+"""Typed settings for every Python 3.11 process of the product.
+
+Read once at the edge of a process (``load_settings()``) and passed in.
+Sources, later ones winning: the defaults below, the TOML file named by
+``SHOP_CONFIG`` (default ``shop.toml`` at the repository root, every key
+documented there), then environment variables ``SHOP_<KEY>`` (upper case).
+Unknown keys are an error, so a typo never silently becomes a default.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG_FILE = REPO_ROOT / "shop.toml"
+
+
+class Settings(BaseSettings):
+    """All settings of the store, the bot's actions and the recommender."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SHOP_", extra="forbid", frozen=True, validate_default=True
+    )
+
+    # --- data ---
+    database_url: str = Field(
+        default=f"sqlite:///{REPO_ROOT / 'var' / 'shop.db'}",
+        description="SQLAlchemy URL of the store database (SQLite file or PostgreSQL).",
+    )
+    var_dir: Path = Field(default=REPO_ROOT / "var", description="Runtime files: models, logs, pids.")
+
+    # --- identity ---
+    token_secret: SecretStr = Field(
+        default=SecretStr("dev-only-secret-change-me-please-32b"),
+        description="Shared secret the store signs customer tokens with (HS256).",
+    )
+    token_ttl_s: int = Field(default=3600, ge=60, description="Lifetime of a customer token in seconds.")
+    action_token: SecretStr = Field(
+        default=SecretStr("dev-only-action-token"),
+        description="Header value Rasa must send to the action server.",
+    )
+
+    # --- processes ---
+    rasa_port: int = Field(default=5005, ge=1, le=65535)
+    action_port: int = Field(default=5055, ge=1, le=65535)
+    model_port: int = Field(default=8088, ge=1, le=65535)
+    bind_host: str = Field(default="127.0.0.1", description="Interface every server listens on.")
+
+    # --- store policy ---
+    return_window_days: int = Field(default=30, ge=0, description="Days after delivery a line may be returned.")
+    currency: str = Field(default="CNY", min_length=3, max_length=3)
+    handoff_hours_en: str = Field(default="9:00-21:00 every day")
+    handoff_hours_zh: str = Field(default="每天 9:00-21:00")
+
+    # --- recommendations ---
+    recommend_timeout_s: float = Field(default=1.5, gt=0, le=30, description="Bound on one call to the model server.")
+    attribution_window_days: int = Field(default=7, ge=0, description="Orders this soon after a shown item are attributed to it.")
+    model_server_token: SecretStr = Field(default=SecretStr("dev-only-model-token"))
+
+    # --- chat input ---
+    max_message_chars: int = Field(default=2000, ge=10, description="Longer chat messages are cut before use.")
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        if not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("database_url must be a sqlite:// or postgresql:// URL")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        config_file = Path(os.environ.get("SHOP_CONFIG", DEFAULT_CONFIG_FILE))
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if config_file.exists():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
+        return tuple(sources)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the process's settings; keyword overrides win over every source."""
+    return Settings(**overrides)
