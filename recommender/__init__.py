@@ -1,0 +1,1 @@
+"""The GPT-style recommender: data, baselines, training, evaluation and serving."""
