@@ -1,0 +1,53 @@
+# Shop assistant: `make run` sets everything up and chats; `make test` runs every test.
+SHELL := /bin/bash
+PY311 ?= $(shell command -v python3.11 || echo "$$(pyenv root)/versions/3.11.7/bin/python3.11")
+PY310 ?= $(shell echo "$$(pyenv root 2>/dev/null || echo $$HOME/.pyenv)/versions/3.10.13/bin/python3.10")
+VENV := .venv
+RASA_VENV := .venv-rasa
+PY := $(VENV)/bin/python
+RASA := $(RASA_VENV)/bin/rasa
+PIP_QUIET := 2>&1 | grep -v "^WARNING: Location" || true
+RASA_INPUTS := config.yml $(shell find data bot/domain -name '*.yml' 2>/dev/null)
+export RASA_TELEMETRY_ENABLED := false
+# CI must not skip the PostgreSQL tests for want of a server.
+export SHOP_REQUIRE_PG ?= $(if $(CI),1,0)
+
+.PHONY: help install demo train run test test-fast clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+install: $(VENV)/.installed $(RASA_VENV)/.installed  ## create both Python environments
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PY311) -m venv $(VENV)
+	set -o pipefail; $(PY) -m pip install -q -r requirements.txt $(PIP_QUIET)
+	$(PY) -c "import torch, transformers, peft, sqlalchemy, rasa_sdk"
+	touch $@
+
+$(RASA_VENV)/.installed: bot/requirements.txt
+	test -x $(RASA) || $(PY310) -m venv $(RASA_VENV)
+	set -o pipefail; $(RASA_VENV)/bin/pip install -q -r bot/requirements.txt $(PIP_QUIET)
+	$(RASA_VENV)/bin/python -c "import rasa, jieba"
+	touch $@
+
+demo: install  ## build the demo store into var/shop.db (reused when unchanged)
+	$(PY) -m store build-demo
+
+models/.trained: $(RASA_INPUTS) $(RASA_VENV)/.installed
+	$(RASA) train --config config.yml --domain bot/domain --data data --out models --fixed-model-name shop
+	touch $@
+
+train: models/.trained  ## train the Rasa model (skipped when config, data and domain are unchanged)
+
+run: install demo train  ## set up, start the action and Rasa servers, chat in the terminal
+	$(PY) -m bot.launch
+
+test: install train  ## the whole test suite (SQLite, PostgreSQL, real Rasa and action servers)
+	$(PY) -m pytest -q
+
+test-fast: install  ## unit tests only (no Rasa training or servers)
+	$(PY) -m pytest -q -m "not rasa and not integration"
+
+clean:  ## remove built artefacts (keeps the environments)
+	rm -rf models results var .pytest_cache

@@ -1,0 +1,193 @@
+"""Start, supervise and stop the product's processes: action server and Rasa server.
+
+Used by ``make run`` (then hands over to the terminal chat) and by the
+integration tests (``Stack`` as a context manager). Every process logs to
+``<var_dir>/logs/<name>.log``; a process that dies before it is ready makes
+start-up fail with the tail of its log.
+
+    python -m bot.launch [--no-chat] [--as C00001 | --anonymous]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from store.db import DatabaseUnavailable, check_reachable, make_engine
+from store.settings import REPO_ROOT, Settings, load_settings
+
+RASA_BIN = REPO_ROOT / ".venv-rasa" / "bin" / "rasa"
+PYTHON_BIN = REPO_ROOT / ".venv" / "bin" / "python"
+
+
+class StartupError(RuntimeError):
+    """A process of the stack did not become ready."""
+
+
+@dataclass
+class Process:
+    """One child process with its log file and readiness URL."""
+
+    name: str
+    argv: list[str]
+    ready_url: str
+    log_path: Path
+    env: dict[str, str]
+    popen: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")  # noqa: SIM115 - the child owns it until exit
+        self.popen = subprocess.Popen(
+            self.argv, cwd=REPO_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        log.close()
+
+    def wait_ready(self, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.popen is not None and self.popen.poll() is not None:
+                raise StartupError(f"{self.name} exited with {self.popen.returncode}:\n{self.log_tail()}")
+            try:
+                with urllib.request.urlopen(self.ready_url, timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            time.sleep(0.5)
+        raise StartupError(f"{self.name} not ready after {timeout_s:.0f}s at {self.ready_url}:\n{self.log_tail()}")
+
+    def stop(self, timeout_s: float = 15) -> None:
+        if self.popen is None or self.popen.poll() is not None:
+            return
+        os.killpg(self.popen.pid, signal.SIGTERM)
+        try:
+            self.popen.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.popen.pid, signal.SIGKILL)
+            self.popen.wait()
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except FileNotFoundError:
+            return "(no log)"
+
+
+def child_env(settings: Settings) -> dict[str, str]:
+    """Environment for children: the settings they need, as SHOP_* variables."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "PYTHONPATH": str(REPO_ROOT),
+            "PYTHONUNBUFFERED": "1",
+            "SHOP_DATABASE_URL": settings.database_url,
+            "SHOP_ACTION_PORT": str(settings.action_port),
+            "SHOP_ACTION_TOKEN": settings.action_token.get_secret_value(),
+            "SHOP_TOKEN_SECRET": settings.token_secret.get_secret_value(),
+            "SHOP_BIND_HOST": settings.bind_host,
+            "SHOP_VAR_DIR": str(settings.var_dir),
+            # Rasa's telemetry would try to reach the internet.
+            "RASA_TELEMETRY_ENABLED": "false",
+        }
+    )
+    return env
+
+
+@dataclass
+class Stack:
+    """The action server and the Rasa server, started in that order."""
+
+    settings: Settings
+    model_path: Path = REPO_ROOT / "models"
+    processes: list[Process] = field(default_factory=list)
+
+    def __enter__(self) -> Stack:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://{self.settings.bind_host}:{self.settings.rasa_port}"
+
+    def start(self, timeout_s: float = 180) -> None:
+        try:
+            check_reachable(make_engine(self.settings.database_url))
+        except DatabaseUnavailable as error:
+            raise StartupError(str(error)) from error
+        env = child_env(self.settings)
+        logs = self.settings.var_dir / "logs"
+        host = self.settings.bind_host
+        actions = Process(
+            "action server",
+            [str(PYTHON_BIN), "-m", "actions"],
+            f"http://{host}:{self.settings.action_port}/health",
+            logs / "actions.log",
+            env,
+        )
+        rasa = Process(
+            "rasa server",
+            [
+                str(RASA_BIN), "run", "--model", str(self.model_path), "--endpoints", "bot/endpoints.yml",
+                "--credentials", "bot/credentials.yml", "--interface", host, "--port", str(self.settings.rasa_port),
+                "--cors", "*",
+            ],
+            f"{self.rasa_url}/webhooks/rest/",
+            logs / "rasa.log",
+            env,
+        )
+        try:
+            for process in (actions, rasa):
+                self.processes.append(process)
+                process.start()
+            for process in self.processes:
+                process.wait_ready(timeout_s)
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            process.stop()
+        self.processes.clear()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot.launch", description=__doc__.splitlines()[0])
+    parser.add_argument("--no-chat", action="store_true", help="start the servers and wait (Ctrl-C stops)")
+    who = parser.add_mutually_exclusive_group()
+    who.add_argument("--as", dest="customer", default="C00001", help="demo customer to chat as (default C00001)")
+    who.add_argument("--anonymous", action="store_true", help="chat as an anonymous visitor")
+    args = parser.parse_args(argv)
+    settings = load_settings()
+    print("starting the action server and the Rasa server ...", flush=True)
+    try:
+        with Stack(settings) as stack:
+            print(f"ready: REST channel at {stack.rasa_url}/webhooks/rest/webhook; logs in {settings.var_dir / 'logs'}")
+            if args.no_chat:
+                signal.signal(signal.SIGTERM, signal.default_int_handler)
+                while True:
+                    time.sleep(3600)
+            from bot.chat import chat_loop
+
+            return chat_loop(settings, stack.rasa_url, None if args.anonymous else args.customer)
+    except StartupError as error:
+        print(f"start-up failed: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
