@@ -1,0 +1,144 @@
+"""Typed training configuration of the GPT recommender, with named presets.
+
+Every knob is a field of ``TrainConfig`` with its meaning beside it; a
+preset changes only what differs from the defaults. The resolved config is
+written as ``config.json`` next to the artifacts and stored inside every
+checkpoint, so loading rebuilds exactly what was trained.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that decides what is trained and how (defaults = ``small``)."""
+
+    preset: str = "small"  # name of the preset this config was resolved from
+    seed: int = 7  # seeds python, numpy and torch; same seed + data = same model
+
+    # --- tokenizer ---
+    bpe_vocab_size: int = 3000  # byte-level BPE vocabulary trained on the store's own text
+    bpe_min_frequency: int = 2  # a merge must be seen this often
+
+    # --- model (GPT-2 family, built from scratch unless a base_model path is given) ---
+    n_layer: int = 4
+    n_head: int = 4
+    n_embd: int = 128
+    context_tokens: int = 192  # token budget of one serialized history (model's n_positions)
+    dropout: float = 0.1
+
+    # --- serialization ---
+    max_note_tokens: int = 40  # each consultation note is cut to this many text tokens
+    max_conversation_tokens: int = 48  # the current conversation keeps its last this many tokens
+
+    # --- step 1: self-supervised pretraining of the base ---
+    pretrain_epochs: int = 4  # passes over the corpus (catalog, notes, serialized train histories)
+    pretrain_batch_size: int = 32
+    pretrain_lr: float = 2e-3
+    pretrain_cuts_per_history: int = 3  # serialized prefixes of each train history in the corpus
+
+    # --- step 2: LoRA fine-tuning on next-item prediction ---
+    lora_r: int = 16
+    lora_alpha: int = 32
+    lora_dropout: float = 0.05
+    finetune_epochs: int = 8  # upper bound; early stopping on validation NDCG@10 usually ends sooner
+    finetune_batch_size: int = 32
+    finetune_lr: float = 2e-3
+    max_targets_per_history: int = 12  # purchase positions sampled per train history per epoch (latest kept)
+    patience: int = 2  # epochs without a better validation NDCG@10 before stopping
+
+    # --- shared optimisation ---
+    weight_decay: float = 0.01
+    warmup_fraction: float = 0.05  # linear warm-up, then cosine decay, per step
+    grad_clip: float = 1.0
+    eval_batch_size: int = 64
+    max_pretrain_minutes: float | None = None  # wall-clock cap on step 1 (None = no cap)
+    max_finetune_minutes: float | None = None  # wall-clock cap on step 2 (None = no cap)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The config as a plain JSON-able dict."""
+        return dataclasses.asdict(self)
+
+    def save(self, path: str | Path) -> None:
+        """Write the resolved config as pretty JSON."""
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
+        """Rebuild a config; unknown keys are an error, so a typo never becomes a default."""
+        known = {field.name for field in dataclasses.fields(cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise ValueError(f"unknown config keys: {sorted(unknown)}")
+        return cls(**values)
+
+    @classmethod
+    def load(cls, path: str | Path) -> TrainConfig:
+        """Read a config written by ``save``."""
+        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+# Presets list only what differs from the defaults above (which are ``small``).
+PRESETS: dict[str, dict[str, Any]] = {
+    # Unit tests: trains in seconds on tiny data.
+    "tiny": dict(
+        bpe_vocab_size=300,
+        bpe_min_frequency=1,
+        n_layer=1,
+        n_head=2,
+        n_embd=32,
+        context_tokens=96,
+        dropout=0.0,
+        max_note_tokens=16,
+        max_conversation_tokens=16,
+        pretrain_epochs=2,
+        pretrain_batch_size=16,
+        pretrain_lr=5e-3,
+        pretrain_cuts_per_history=2,
+        lora_r=4,
+        lora_alpha=8,
+        lora_dropout=0.0,
+        finetune_epochs=3,
+        finetune_batch_size=16,
+        finetune_lr=1e-2,
+        max_targets_per_history=4,
+        patience=3,
+    ),
+    # The demo store on a 2-core CPU: pretraining + fine-tuning in at most 15 minutes.
+    "small": dict(max_pretrain_minutes=6.0, max_finetune_minutes=8.0),
+    # A GPU: bigger model, longer context, more epochs.
+    "base": dict(
+        bpe_vocab_size=8000,
+        n_layer=8,
+        n_head=8,
+        n_embd=512,
+        context_tokens=512,
+        max_note_tokens=96,
+        max_conversation_tokens=128,
+        pretrain_epochs=20,
+        pretrain_batch_size=64,
+        pretrain_lr=6e-4,
+        pretrain_cuts_per_history=8,
+        lora_r=32,
+        lora_alpha=64,
+        finetune_epochs=30,
+        finetune_batch_size=64,
+        finetune_lr=5e-4,
+        max_targets_per_history=64,
+        patience=4,
+        eval_batch_size=256,
+    ),
+}
+
+
+def preset(name: str, **overrides: Any) -> TrainConfig:
+    """The config of preset ``name`` with keyword ``overrides`` applied on top."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}")
+    return TrainConfig.from_dict({**PRESETS[name], **overrides, "preset": name})

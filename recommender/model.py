@@ -1,0 +1,114 @@
+"""Building the base model and the ONE place that turns a base into a PEFT (LoRA) model.
+
+A base is either a GPT-2 built from a preset with the tokenizer's vocabulary
+(pretrained here on the store's corpus) or any local Hugging Face causal-LM
+checkpoint (``base_model`` path), whose embeddings are resized for the added
+item tokens. Adapters are saved apart from the base, one named adapter per
+refresh; several can sit on one base.
+
+Item tokens train with the adapter through peft's ``trainable_token_indices``
+(a sparse delta on just those rows of the input embedding, tied to GPT-2's
+output head) rather than ``modules_to_save`` on the whole embedding: the
+adapter then stores ``n_catalog x hidden`` numbers, not a copy of the full
+vocabulary matrix, and text-token embeddings stay frozen.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from peft import LoraConfig, PeftModel, get_peft_model
+from transformers import AutoModelForCausalLM, GPT2Config, GPT2LMHeadModel, PreTrainedModel
+
+from recommender.config import TrainConfig
+from recommender.tokenizer import TokenLayout
+
+# Attention projections by architecture family, tried in this order.
+_ATTENTION_NAMES = ("c_attn", "c_proj", "q_proj", "k_proj", "v_proj", "o_proj", "query_key_value", "dense", "Wqkv", "out_proj")
+
+
+def build_base(config: TrainConfig, layout: TokenLayout) -> GPT2LMHeadModel:
+    """A fresh GPT-2 sized by ``config`` over the tokenizer's whole vocabulary."""
+    torch.manual_seed(config.seed)
+    gpt_config = GPT2Config(
+        vocab_size=layout.vocab_size,
+        n_positions=config.context_tokens,
+        n_embd=config.n_embd,
+        n_layer=config.n_layer,
+        n_head=config.n_head,
+        resid_pdrop=config.dropout,
+        embd_pdrop=config.dropout,
+        attn_pdrop=config.dropout,
+        bos_token_id=layout.id("<bos>"),
+        eos_token_id=layout.id("<eos>"),
+        pad_token_id=layout.id("<pad>"),
+        tie_word_embeddings=True,
+    )
+    return GPT2LMHeadModel(gpt_config)
+
+
+def load_base(path: str | Path, layout: TokenLayout) -> PreTrainedModel:
+    """A local causal-LM checkpoint, its embeddings resized to the tokenizer's vocabulary."""
+    model = AutoModelForCausalLM.from_pretrained(path)
+    if model.get_input_embeddings().num_embeddings != layout.vocab_size:
+        model.resize_token_embeddings(layout.vocab_size)
+    model.config.pad_token_id = layout.id("<pad>")
+    return model
+
+
+def lora_targets(model: torch.nn.Module) -> tuple[list[str], bool]:
+    """Attention projection names to adapt, and whether they are GPT-2 ``Conv1D`` (fan-in first)."""
+    if isinstance(model, GPT2LMHeadModel) or getattr(model.config, "model_type", "") == "gpt2":
+        return ["c_attn", "c_proj"], True
+    leaf_names = {name.rsplit(".", 1)[-1] for name, module in model.named_modules() if isinstance(module, torch.nn.Linear)}
+    found = [name for name in _ATTENTION_NAMES if name in leaf_names]
+    if not found:
+        raise ValueError(f"no known attention projection among linear layers {sorted(leaf_names)[:20]}")
+    return found, False
+
+
+def catalog_token_ids(layout: TokenLayout) -> list[int]:
+    """Every product, service and coupon token id (they train with the adapter)."""
+    ids: list[int] = []
+    for kind in ("product", "service", "coupon"):
+        start, stop = layout.kind_range(kind)
+        ids.extend(range(start, stop))
+    return ids
+
+
+def add_adapter(base: PreTrainedModel, config: TrainConfig, layout: TokenLayout) -> PeftModel:
+    """Wrap ``base`` in a fresh LoRA adapter whose catalog-token embeddings also train."""
+    targets, fan_in_fan_out = lora_targets(base)
+    lora = LoraConfig(
+        r=config.lora_r,
+        lora_alpha=config.lora_alpha,
+        lora_dropout=config.lora_dropout,
+        target_modules=targets,
+        fan_in_fan_out=fan_in_fan_out,
+        trainable_token_indices=catalog_token_ids(layout),
+        task_type="CAUSAL_LM",
+    )
+    return get_peft_model(base, lora)
+
+
+def save_adapter(model: PeftModel, directory: str | Path) -> None:
+    """Save only the adapter (LoRA weights + catalog-token deltas), apart from the base."""
+    model.save_pretrained(directory)
+
+
+def load_adapter(base: PreTrainedModel, directory: str | Path, *, trainable: bool = False) -> PeftModel:
+    """Put a saved adapter back on ``base`` (a fresh copy of the base the adapter was trained on)."""
+    return PeftModel.from_pretrained(base, directory, is_trainable=trainable)
+
+
+def count_parameters(model: torch.nn.Module) -> tuple[int, int]:
+    """``(trainable, total)`` parameter counts."""
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    total = sum(p.numel() for p in model.parameters())
+    return trainable, total
+
+
+def pick_device() -> torch.device:
+    """CUDA when present, else CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")

@@ -1,0 +1,173 @@
+"""THE one way a customer's history becomes model input.
+
+Pretraining, fine-tuning, evaluation, evidence and serving all call
+``Serializer.encode``, so they cannot drift apart. Layout of one input::
+
+    <bos> <lang_xx> <tier_xx>  [events, oldest first]  <now> conversation text  <rec>
+
+An event is a purchase (``<purchase> <item_i>``) or a consultation note
+(``<note>`` topic: text), preceded by a coarse gap token (``<gap_1w>``...)
+measuring its distance to the prediction time, written only when it differs
+from the previous event's. Only events strictly before the prediction time
+are used; when the budget is short the oldest events go first, never the
+current conversation. ``use_text=False`` drops every note and the
+conversation (the "without consultation text" ablation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import torch
+from transformers import PreTrainedTokenizerBase
+
+from recommender.dataset import History
+from recommender.tokenizer import GAP_BUCKETS, LANGUAGES, TIERS, TokenLayout
+
+
+@dataclass(frozen=True)
+class Event:
+    """One serialized event: ``kind`` is "purchase" or "note", ``position`` its index in the history tuple."""
+
+    kind: str
+    position: int
+    time: datetime
+    tokens: tuple[int, ...]
+
+
+def gap_token(event_time: datetime, now: datetime) -> str:
+    """The coarse gap token from ``event_time`` to the prediction time ``now``."""
+    days = (now - event_time).total_seconds() / 86400
+    for name, upper in GAP_BUCKETS:
+        if days < upper:
+            return f"<gap_{name}>"
+    return f"<gap_{GAP_BUCKETS[-1][0]}>"
+
+
+class Serializer:
+    """Turns histories into token ids under one budget; deterministic and cached per text."""
+
+    def __init__(
+        self,
+        tokenizer: PreTrainedTokenizerBase,
+        layout: TokenLayout,
+        *,
+        budget: int,
+        max_note_tokens: int,
+        max_conversation_tokens: int,
+        use_text: bool = True,
+    ) -> None:
+        self.tokenizer = tokenizer
+        self.layout = layout
+        self.budget = budget
+        self.max_note_tokens = max_note_tokens
+        self.max_conversation_tokens = max_conversation_tokens
+        self.use_text = use_text
+        self._text_cache: dict[str, tuple[int, ...]] = {}
+        # Header (3), a gap + <now> + <rec>, and one event must always fit.
+        if budget < max_conversation_tokens + 8:
+            raise ValueError(f"budget {budget} too small for a {max_conversation_tokens}-token conversation")
+
+    def text_ids(self, text: str) -> tuple[int, ...]:
+        """BPE ids of plain ``text`` (no special tokens), cached."""
+        ids = self._text_cache.get(text)
+        if ids is None:
+            ids = tuple(self.tokenizer.encode(text, add_special_tokens=False))
+            self._text_cache[text] = ids
+        return ids
+
+    def events(self, history: History | None, now: datetime) -> list[Event]:
+        """The history's events strictly before ``now``, oldest first, without gap tokens."""
+        if history is None:
+            return []
+        layout = self.layout
+        found = [
+            Event("purchase", i, p.time, (layout.id("<purchase>"), layout.item_token(p.item)))
+            for i, p in enumerate(history.purchases)
+            if p.time < now
+        ]
+        if self.use_text:
+            found += [
+                Event(
+                    "note",
+                    i,
+                    n.time,
+                    (layout.id("<note>"), *self.text_ids(f"{n.topic}: {n.text}" if n.topic else n.text)[
+                        : self.max_note_tokens
+                    ]),
+                )
+                for i, n in enumerate(history.notes)
+                if n.time < now
+            ]
+        # Purchases before notes at the same instant; ties within a kind keep history order.
+        return sorted(found, key=lambda e: (e.time, e.kind != "purchase", e.position))
+
+    def encode(
+        self,
+        history: History | None,
+        now: datetime,
+        *,
+        conversation: str = "",
+        language: str | None = None,
+        tier: str | None = None,
+        skip: frozenset[tuple[str, int]] = frozenset(),
+    ) -> list[int]:
+        """Token ids of ``history`` as seen at ``now``, ending with ``<rec>``.
+
+        Args:
+            history: The customer's history, or ``None`` for an anonymous visitor.
+            now: The prediction time; nothing at or after it is used.
+            conversation: Text of the current conversation (kept whole up to its cap).
+            language: Overrides the history's language (needed when ``history`` is None).
+            tier: Overrides the history's tier.
+            skip: ``(kind, position)`` of events to leave out (leave-one-out evidence).
+        """
+        layout = self.layout
+        lang = language or (history.language if history else "other")
+        level = tier or (history.tier if history else "none") or "none"
+        header = [
+            layout.id("<bos>"),
+            layout.id(f"<lang_{lang if lang in LANGUAGES else 'other'}>"),
+            layout.id(f"<tier_{level if level in TIERS else 'none'}>"),
+        ]
+        tail = [layout.id("<now>")]
+        if self.use_text and conversation:
+            tail += self.text_ids(conversation)[-self.max_conversation_tokens :]
+        tail.append(layout.id("<rec>"))
+
+        room = self.budget - len(header) - len(tail)
+        kept: list[tuple[str, Event]] = []
+        used = 0
+        events = [e for e in self.events(history, now) if (e.kind, e.position) not in skip]
+        # Walk newest to oldest; an event costs one more token when it opens a new gap bucket.
+        for event in reversed(events):
+            gap = gap_token(event.time, now)
+            cost = len(event.tokens) + 1
+            if kept and kept[-1][0] == gap:
+                cost -= 1  # the newer neighbour's gap token moves to this event
+            if used + cost > room:
+                break
+            kept.append((gap, event))
+            used += cost
+        body: list[int] = []
+        previous_gap = None
+        for gap, event in reversed(kept):
+            if gap != previous_gap:
+                body.append(layout.id(gap))
+                previous_gap = gap
+            body.extend(event.tokens)
+        return header + body + tail
+
+
+def collate(sequences: Sequence[Sequence[int]], pad_id: int) -> dict[str, torch.Tensor]:
+    """Left-pad ``sequences`` into a batch so every sequence ends at the last position."""
+    width = max(len(s) for s in sequences)
+    input_ids = torch.full((len(sequences), width), pad_id, dtype=torch.long)
+    attention_mask = torch.zeros((len(sequences), width), dtype=torch.long)
+    for row, sequence in enumerate(sequences):
+        input_ids[row, width - len(sequence) :] = torch.tensor(sequence, dtype=torch.long)
+        attention_mask[row, width - len(sequence) :] = 1
+    position_ids = (attention_mask.cumsum(dim=1) - 1).clamp(min=0)
+    return {"input_ids": input_ids, "attention_mask": attention_mask, "position_ids": position_ids}
