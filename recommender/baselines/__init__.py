@@ -1,0 +1,1 @@
+"""Baselines the GPT recommender is measured against: popularity, co-occurrence, SASRec."""
