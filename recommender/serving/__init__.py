@@ -1,0 +1,1 @@
+"""The model server: HTTP layer, micro-batching and the model behind them."""

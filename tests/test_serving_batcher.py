@@ -1,0 +1,70 @@
+"""The micro-batcher: batches form under concurrency, errors reach every caller, order is kept."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+
+from recommender.serving.batcher import BatcherClosed, MicroBatcher
+
+
+async def test_concurrent_requests_share_batches_and_keep_their_answers():
+    sizes: list[int] = []
+    threads: set[str] = set()
+
+    def run(batch):
+        threads.add(threading.current_thread().name)
+        time.sleep(0.01)
+        return [x * 10 for x in batch]
+
+    batcher = MicroBatcher(run, max_batch=8, max_wait_s=0.02, on_batch=lambda n, s: sizes.append(n))
+    batcher.start()
+    results = await asyncio.gather(*(batcher.submit(i) for i in range(20)))
+    await batcher.stop()
+    assert results == [i * 10 for i in range(20)]
+    assert max(sizes) > 1 and max(sizes) <= 8 and sum(sizes) == 20
+    assert len(threads) == 1
+
+
+async def test_max_batch_one_never_batches():
+    sizes: list[int] = []
+    batcher = MicroBatcher(lambda b: list(b), max_batch=1, on_batch=lambda n, s: sizes.append(n))
+    batcher.start()
+    await asyncio.gather(*(batcher.submit(i) for i in range(5)))
+    await batcher.stop()
+    assert sizes == [1] * 5
+
+
+async def test_a_failing_batch_fails_its_callers_and_the_batcher_goes_on():
+    def run(batch):
+        if "boom" in batch:
+            raise ValueError("bad batch")
+        return batch
+
+    batcher = MicroBatcher(run, max_batch=4, max_wait_s=0.001)
+    batcher.start()
+    with pytest.raises(ValueError, match="bad batch"):
+        await batcher.submit("boom")
+    assert await batcher.submit("fine") == "fine"
+    await batcher.stop()
+    with pytest.raises(BatcherClosed):
+        await batcher.submit("late")
+
+
+async def test_run_in_worker_runs_between_batches():
+    order: list[str] = []
+
+    def run(batch):
+        order.append("batch")
+        return batch
+
+    batcher = MicroBatcher(run, max_batch=2)
+    batcher.start()
+    await batcher.submit(1)
+    await batcher.run_in_worker(lambda: order.append("swap"))
+    await batcher.submit(2)
+    await batcher.stop()
+    assert order == ["batch", "swap", "batch"]
