@@ -1,0 +1,78 @@
+"""Which services to offer: for the category asked about, else for the products the customer owns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from actions.matching import detect_category
+from store.models import Order, OrderLine, OrderStatus, Product, Service
+from store.rules import load_services, services_for_products
+
+if TYPE_CHECKING:
+    from actions.base import Turn
+
+SERVICE_LIMIT = 5
+
+# What a customer says -> fragments of a service's kind, code or English name.
+_KIND_WORDS: dict[str, tuple[str, ...]] = {
+    "warrant": ("warrant",), "guarantee": ("warrant",), "保修": ("warrant",), "质保": ("warrant",),
+    "install": ("install", "setup"), "set up": ("install", "setup"), "setup": ("install", "setup"),
+    "安装": ("install", "setup"), "wrap": ("wrap", "gift"), "包装": ("wrap", "gift"), "礼品": ("wrap", "gift"),
+}
+
+
+@dataclass(frozen=True)
+class ServiceOffer:
+    """A service as shown to the customer."""
+
+    service_id: int
+    name_en: str
+    name_zh: str
+    price: Decimal
+
+    def name(self, lang: str) -> str:
+        return self.name_zh if lang == "zh" else self.name_en
+
+
+def owned_products(session: Session, customer_id: int) -> list[Product]:
+    """Products on the customer's orders that were not cancelled."""
+    return list(session.scalars(
+        select(Product).join(OrderLine, OrderLine.product_id == Product.id).join(Order, Order.id == OrderLine.order_id)
+        .where(Order.customer_id == customer_id, Order.status != OrderStatus.CANCELLED).distinct()
+    ))
+
+
+def _wanted_kinds(text: str) -> tuple[str, ...]:
+    lowered = text.lower()
+    return tuple(fragment for word, fragments in _KIND_WORDS.items() if word in lowered for fragment in fragments)
+
+
+def _of_kind(services: list[Service], fragments: tuple[str, ...]) -> list[Service]:
+    if not fragments:
+        return services
+    chosen = [s for s in services if any(f in f"{s.kind} {s.code} {s.name_en}".lower() for f in fragments)]
+    return chosen or services
+
+
+def find_services(session: Session, turn: Turn) -> tuple[str, str | None, list[ServiceOffer]]:
+    """(scope, category name, offers): scope is ``category``, ``owned`` or ``general``."""
+    services = load_services(session)
+    kinds = _wanted_kinds(turn.text)
+    category = detect_category(session, turn.text)
+    scope, category_name, chosen = "general", None, services
+    if category is not None:
+        products = list(session.scalars(select(Product).where(Product.category_id == category.id)))
+        scope, category_name = "category", category.name_zh if turn.lang == "zh" else category.name_en
+        chosen = [s for s in services if any(sc.category_id == category.id for sc in s.scopes)]
+        chosen += [s for s in services_for_products(services, products) if s not in chosen]
+    elif turn.customer is not None:
+        fits = services_for_products(services, owned_products(session, turn.customer.id))
+        if fits:
+            scope, chosen = "owned", fits
+    chosen = _of_kind(chosen, kinds)[:SERVICE_LIMIT]
+    return scope, category_name, [ServiceOffer(s.id, s.name_en, s.name_zh, s.price) for s in chosen]
