@@ -22,7 +22,7 @@ from actions.base import Turn, TurnFailed, apologize, first_language, open_turn,
 from actions.matching import product_query
 from actions.return_queries import ReturnableLine, returnable_lines
 from actions.returns import clear_form_slots, parse_line_id
-from actions.textparse import clean_text, find_order_number, is_payload, payload_entities
+from actions.textparse import ORDER_NUMBER, clean_text, find_order_number, is_payload, payload_entities
 
 REASON_MIN, REASON_MAX = 3, 500
 NAME_MATCH_SCORE = 75.0
@@ -50,7 +50,7 @@ def resolve_line(value: Any, entity_id: Any, lines: list[ReturnableLine]) -> tup
     candidates = [line for line in lines if line.order_number == order_number] if order_number else lines
     if order_number and len(candidates) == 1:
         return candidates[0].line_id, "ok"
-    query = product_query(text)
+    query = product_query(ORDER_NUMBER.sub(" ", text))
     if len(utils.default_process(query)) < 2:
         return None, "unclear"
     scored = sorted(

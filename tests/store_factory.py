@@ -156,14 +156,25 @@ def token(external_id: str, *, issued_at: float | None = None, ttl_s: int = 3600
 
 def tracker(text: Any = "", *, customer: str | None = None, metadata: Any = None, sender_id: str = "conv-1",
             slots: dict[str, Any] | None = None, intent: str = "", entities: list[dict[str, Any]] | None = None,
-            events: list[dict[str, Any]] | None = None, active_loop: str | None = None) -> Tracker:
-    """A tracker like the one Rasa sends; ``customer`` signs a valid token into the metadata."""
+            events: list[dict[str, Any]] | None = None, active_loop: str | None = None,
+            candidates: dict[str, Any] | None = None) -> Tracker:
+    """A tracker like the one Rasa sends; ``customer`` signs a valid token into the metadata.
+
+    ``candidates`` are slot values a form extracted this turn: appended after
+    the form's action event, as Rasa does before calling the form's validator.
+    """
     if customer is not None:
         metadata = {"token": token(customer)}
     latest = {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": entities or [],
               "metadata": metadata}
     user_event = {"event": "user", "text": text, "parse_data": latest, "metadata": metadata}
-    return Tracker(sender_id, dict(slots or {}), latest, [*(events or []), user_event], False, None,
+    trailing: list[dict[str, Any]] = []
+    slots = dict(slots or {})
+    if candidates is not None:
+        trailing = [{"event": "action", "name": active_loop or "return_form"}]
+        trailing += [{"event": "slot", "name": name, "value": value} for name, value in candidates.items()]
+        slots.update(candidates)
+    return Tracker(sender_id, slots, latest, [*(events or []), user_event, *trailing], False, None,
                    {"name": active_loop} if active_loop else {}, "action_listen")
 
 
