@@ -23,12 +23,18 @@ def clear_form_slots() -> list[dict[str, Any]]:
     return [SlotSet("return_line_id", None), SlotSet("return_reason", None), SlotSet(REQUESTED_SLOT, None)]
 
 
+MAX_ROW_ID = 2**31 - 1  # INTEGER on PostgreSQL; larger values cannot name a row
+
+
 def parse_line_id(value: Any) -> int | None:
     """A line id from a slot value ("12"), else ``None``."""
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
+    if not isinstance(value, str | int) or isinstance(value, bool):
         return None
+    try:
+        line_id = int(str(value).strip())
+    except ValueError:
+        return None
+    return line_id if 0 < line_id <= MAX_ROW_ID else None
 
 
 def line_buttons(lines: list[ReturnableLine], lang: str) -> list[dict[str, str]]:

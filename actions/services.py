@@ -41,10 +41,11 @@ class ServiceOffer:
 
 def owned_products(session: Session, customer_id: int) -> list[Product]:
     """Products on the customer's orders that were not cancelled."""
-    return list(session.scalars(
-        select(Product).join(OrderLine, OrderLine.product_id == Product.id).join(Order, Order.id == OrderLine.order_id)
-        .where(Order.customer_id == customer_id, Order.status != OrderStatus.CANCELLED).distinct()
-    ))
+    bought = (
+        select(OrderLine.product_id).join(Order, Order.id == OrderLine.order_id)
+        .where(Order.customer_id == customer_id, Order.status != OrderStatus.CANCELLED)
+    )
+    return list(session.scalars(select(Product).where(Product.id.in_(bought)).order_by(Product.id)))
 
 
 def _wanted_kinds(text: str) -> tuple[str, ...]:

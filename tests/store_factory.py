@@ -113,7 +113,7 @@ def build_store(factory: sessionmaker[Session], now: datetime = NOW) -> Refs:
         coupons = {
             "welcome": coupon("WELCOME10", "percent", "10"),
             "gold": coupon("GOLD50", "amount", "50", min_spend=Decimal("300"), min_tier=Tier.GOLD),
-            "expired": coupon("OLD5", "amount", "5", end=days(1)),
+            "expired": coupon("EXPIRED5", "amount", "5", end=days(1)),
             "make_good": coupon("SORRY20", "amount", "20", make_good=True),
         }
         warranty = Service(code="warranty", kind="warranty", name_en="Extended Warranty", name_zh="延长保修", price=Decimal("59"),
