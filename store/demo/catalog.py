@@ -67,9 +67,9 @@ def _products(rng: random.Random, catalog: Catalog, scale: float) -> None:
     brands = {c.code: c.brands for c in CATEGORIES}
     rows = catalog.rows["products"] = []
     for spec in TYPES:
-        n = max(2, round(spec.count * PRODUCT_FACTOR * scale))
-        type_brands = list(brands[spec.category])
-        rng.shuffle(type_brands)
+        n = max(3, round(spec.count * PRODUCT_FACTOR * scale))
+        # Same brand order for every type of a category, so small builds keep brands shared.
+        type_brands = brands[spec.category]
         series = list(SERIES)
         rng.shuffle(series)
         for i in range(n):

@@ -1,0 +1,304 @@
+"""The demo-store generator: reproducible, consistent, and carrying learnable structure."""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, insert, select, text
+
+from store import models
+from store.db import make_engine
+from store.demo import build_demo_store
+from store.demo.build import TABLES, history_end
+from store.demo.catalog import build_catalog
+from store.demo.catalog_data import TYPES
+from store.demo.history import simulate
+from store.demo.needs import NEEDS, need_of_text
+
+END = date(2026, 3, 1)
+SCALE = 0.05
+
+
+@pytest.fixture(scope="module")
+def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'shop.db'}"
+    build_demo_store(url, seed=7, end_date=END, scale=SCALE, progress=False)
+    return url
+
+
+@pytest.fixture(scope="module")
+def db(demo_url: str):  # type: ignore[no-untyped-def]
+    engine = make_engine(demo_url)
+    yield engine
+    engine.dispose()
+
+
+def rows(engine: Engine, sql: str, **params) -> list:  # type: ignore[no-untyped-def]
+    with engine.connect() as connection:
+        return list(connection.execute(text(sql), params))
+
+
+def dump(url: str) -> dict[str, list]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return {m.__tablename__: [tuple(r) for r in connection.execute(select(m.__table__).order_by(m.__table__.c.id))]
+                    for m in TABLES}
+    finally:
+        engine.dispose()
+
+
+def test_same_seed_same_rows_other_seed_other_rows(demo_url: str, tmp_path: Path) -> None:
+    again, other = f"sqlite:///{tmp_path / 'again.db'}", f"sqlite:///{tmp_path / 'other.db'}"
+    build_demo_store(again, seed=7, end_date=END, scale=SCALE, progress=False)
+    build_demo_store(other, seed=8, end_date=END, scale=SCALE, progress=False)
+    first, second, third = dump(demo_url), dump(again), dump(other)
+    assert first == second
+    assert first["orders"] != third["orders"] and first["consultations"] != third["consultations"]
+
+
+def test_minimum_counts_at_full_scale() -> None:
+    end = history_end(END)
+    catalog = build_catalog(7, 1.0, end)
+    categories = {p["category_id"] for p in catalog.rows["products"]}
+    assert len(catalog.rows["products"]) >= 600 and len(categories) >= 20
+    assert len(catalog.rows["services"]) == 12 and len(catalog.rows["coupons"]) == 30
+    scoped = {s["service_id"] for s in catalog.rows["service_scopes"]}
+    assert scoped == {s["id"] for s in catalog.rows["services"]}
+    products = catalog.rows["products"]
+    assert any(p["stock"] == 0 for p in products) and any(not p["active"] for p in products)
+    assert all(p["name_zh"] and p["name_en"] and p["description_zh"] and p["attributes"] for p in products)
+    coupons = catalog.rows["coupons"]
+    assert any(c["valid_to"] < end for c in coupons) and any(c["valid_from"] > end for c in coupons)
+    assert sum(c["make_good"] for c in coupons) >= 3 and len({c["min_tier"] for c in coupons}) == 4
+    history = simulate(7, catalog, 1.0, end - timedelta(days=548), end)
+    assert len(history["customers"]) == 3000
+    assert len(history["order_lines"]) >= 50_000 and len(history["consultations"]) >= 10_000
+    assert history["service_purchases"]
+
+
+def test_counts_scale_down(db: Engine) -> None:
+    counts = {m.__tablename__: rows(db, f"SELECT COUNT(*) FROM {m.__tablename__}")[0][0] for m in TABLES}
+    assert counts["customers"] == round(3000 * SCALE)
+    assert 50_000 * SCALE <= counts["order_lines"] <= 50_000 * SCALE * 3
+    assert counts["consultations"] >= 10_000 * SCALE
+
+
+def test_statuses_and_times_are_consistent(db: Engine) -> None:
+    end = history_end(END)
+    for status, placed, shipped, delivered in rows(db, "SELECT status, placed_at, shipped_at, delivered_at FROM orders"):
+        placed = datetime.fromisoformat(str(placed))
+        shipped = shipped and datetime.fromisoformat(str(shipped))
+        delivered = delivered and datetime.fromisoformat(str(delivered))
+        assert placed < end
+        if status in ("paid", "cancelled"):
+            assert shipped is None and delivered is None
+        elif status == "shipped":
+            assert delivered is None and placed <= shipped <= end
+        else:
+            assert placed <= shipped <= delivered <= end
+        if placed > end - timedelta(hours=4):
+            assert status in ("paid", "shipped", "cancelled")
+        if placed < end - timedelta(days=20):
+            assert status in ("delivered", "returned", "cancelled")
+    statuses = {r[0] for r in rows(db, "SELECT DISTINCT status FROM orders")}
+    # "paid" lasts hours only, so a small build may have none.
+    assert {"shipped", "delivered", "returned", "cancelled"} <= statuses
+    mixed = rows(db, "SELECT COUNT(*) FROM order_lines l JOIN orders o ON o.id = l.order_id "
+                     "WHERE (o.status = 'returned' AND l.status != 'returned') "
+                     "OR (o.status IN ('paid', 'shipped', 'cancelled') AND l.status != 'ok')")
+    assert mixed[0][0] == 0
+    requested = rows(db, "SELECT o.delivered_at FROM order_lines l JOIN orders o ON o.id = l.order_id "
+                         "WHERE l.status = 'return_requested'")
+    assert all(end - datetime.fromisoformat(str(r[0])) < timedelta(days=30) for r in requested)
+    orphans = rows(db, "SELECT COUNT(*) FROM order_lines l LEFT JOIN products p ON p.id = l.product_id WHERE p.id IS NULL")
+    assert orphans[0][0] == 0
+    foreign = rows(db, "SELECT COUNT(*) FROM consultations c JOIN orders o ON o.id = c.order_id "
+                       "WHERE o.customer_id != c.customer_id OR c.created_at < o.placed_at")
+    assert foreign[0][0] == 0
+
+
+def test_identifiers_and_demo_customers(db: Engine) -> None:
+    numbers = [r[0] for r in rows(db, "SELECT order_number FROM orders ORDER BY id")]
+    assert all(re.fullmatch(r"SO\d{8}", n) for n in numbers) and len(set(numbers)) == len(numbers)
+    assert sum(int(b[2:]) - int(a[2:]) == 1 for a, b in zip(numbers, numbers[1:])) < len(numbers) / 100
+    assert all(re.fullmatch(r"C\d{5}", r[0]) for r in rows(db, "SELECT external_id FROM customers"))
+    end = history_end(END)
+    for external_id, language in (("C00001", "en"), ("C00002", "zh")):
+        (customer_id, lang), = rows(db, "SELECT id, language FROM customers WHERE external_id = :e", e=external_id)
+        assert lang == language
+        orders = rows(db, "SELECT o.status, o.delivered_at, o.placed_at, c.code FROM orders o JOIN order_lines l "
+                          "ON l.order_id = o.id JOIN products p ON p.id = l.product_id JOIN categories c "
+                          "ON c.id = p.category_id WHERE o.customer_id = :c", c=customer_id)
+        assert any(s == "delivered" and code == "large_appliances"
+                   and end - datetime.fromisoformat(str(d)) < timedelta(days=30) for s, d, _, code in orders)
+        assert any(s == "shipped" and end - datetime.fromisoformat(str(p)) < timedelta(days=5) for s, _, p, _ in orders)
+    (customer_id, language), = rows(db, "SELECT id, language FROM customers WHERE external_id = 'C00003'")
+    assert language == "en" and not rows(db, "SELECT id FROM orders WHERE customer_id = :c", c=customer_id)
+
+
+WORD = re.compile(r"[a-z0-9]+")
+CJK = re.compile(r"[\u4e00-\u9fff]+")
+
+
+def _stem(word: str) -> str:
+    return word[:-1] if word.endswith("s") else word
+
+
+def leaked_terms(statement: str, product: tuple) -> set[str]:
+    """Terms of the product (name, brand, SKU, category) that the statement uses."""
+    name_en, name_zh, brand, sku, category_en, category_zh = product
+    lowered = statement.lower()
+    said = {_stem(w) for w in WORD.findall(lowered)}
+    words = {_stem(w) for w in WORD.findall(f"{name_en} {category_en}".lower()) if len(w) >= 4}
+    bigrams = {run[i:i + 2] for run in CJK.findall(f"{name_zh} {category_zh}") for i in range(len(run) - 1)}
+    literal = {t for t in (brand.lower(), sku.lower(), name_en.lower(), category_en.lower()) if t in lowered}
+    return (words & said) | {b for b in bigrams if b in statement} | literal
+
+
+def need_purchases(engine: Engine) -> list[tuple]:
+    """(statement, its need, the lines of the customer's next order, days until that order)."""
+    consultations = rows(engine, "SELECT customer_id, created_at, text, language FROM consultations WHERE topic = 'product_advice'")
+    orders = defaultdict(list)
+    for order_id, customer_id, placed in rows(engine, "SELECT id, customer_id, placed_at FROM orders ORDER BY placed_at"):
+        orders[customer_id].append((str(placed), order_id))
+    lines = defaultdict(list)
+    for order_id, *product in rows(engine, "SELECT l.order_id, p.name_en, p.name_zh, p.brand, p.sku, c.name_en, c.name_zh, c.code "
+                                           "FROM order_lines l JOIN products p ON p.id = l.product_id "
+                                           "JOIN categories c ON c.id = p.category_id"):
+        lines[order_id].append(tuple(product))
+    found = []
+    for customer_id, created, statement, _ in consultations:
+        later = [(placed, oid) for placed, oid in orders[customer_id] if placed > str(created)]
+        if later:
+            days = (datetime.fromisoformat(later[0][0]) - datetime.fromisoformat(str(created))).total_seconds() / 86400
+            found.append((statement, need_of_text(statement), lines[later[0][1]], days))
+    return found
+
+
+def test_need_statements_never_name_what_is_bought_next(db: Engine) -> None:
+    purchases = need_purchases(db)
+    assert len(purchases) >= 50
+    for statement, need, lines, _ in purchases:
+        assert need is not None, statement
+        for product in lines:
+            assert not leaked_terms(statement, product[:6]), (statement, product, leaked_terms(statement, product[:6]))
+
+
+def test_leak_check_catches_a_named_product() -> None:
+    product = ("Pawly Deshedding Brush Pro S", "Pawly 宠物除毛梳 Pro S", "Pawly", "PET_-00042", "Pet Supplies", "宠物用品")
+    assert leaked_terms("Do you have a deshedding brush?", product) == {"deshedding", "brush"}
+    assert leaked_terms("想买个除毛梳", product) == {"除毛", "毛梳"}
+    assert leaked_terms("My cat sheds a lot.", product) == set()
+
+
+def test_needs_predict_the_next_purchase_category(db: Engine) -> None:
+    category_of = {t.key: t.category for t in TYPES}
+    orders = defaultdict(set)
+    for order_id, code in rows(db, "SELECT l.order_id, c.code FROM order_lines l JOIN products p ON p.id = l.product_id "
+                                   "JOIN categories c ON c.id = p.category_id"):
+        orders[order_id].add(code)
+    hits, chance = [], []
+    for _, need, lines, days in need_purchases(db):
+        if days > 7:
+            continue
+        wanted = {category_of[t] for t in need.types}
+        hits.append(bool(wanted & {product[6] for product in lines}))
+        chance.append(sum(bool(wanted & codes) for codes in orders.values()) / len(orders))
+    rate, base = sum(hits) / len(hits), statistics.mean(chance)
+    assert len(hits) >= 50 and rate > 0.6 and rate > 5 * base, (rate, base)
+
+
+def test_need_statements_are_varied_and_in_the_customers_language(db: Engine) -> None:
+    statements = rows(db, "SELECT c.text, c.language, u.language FROM consultations c JOIN customers u "
+                          "ON u.id = c.customer_id WHERE c.topic = 'product_advice'")
+    assert all(spoken == own for _, spoken, own in statements)
+    assert {"en", "zh"} <= {own for _, _, own in statements}
+    assert len({t for t, _, _ in statements}) > 0.8 * len(statements)
+    for need in NEEDS:
+        assert len(need.phrases["en"]) >= 4 and len(need.phrases["zh"]) >= 4
+
+
+def _purchases(engine: Engine) -> list[tuple]:
+    return rows(engine, "SELECT o.customer_id, o.placed_at, l.product_id, p.repurchase_days, p.brand, c.code, p.name_en "
+                        "FROM order_lines l JOIN orders o ON o.id = l.order_id JOIN products p ON p.id = l.product_id "
+                        "JOIN categories c ON c.id = p.category_id WHERE o.status != 'cancelled' ORDER BY o.placed_at")
+
+
+def test_consumables_are_rebought_near_their_cycle(db: Engine) -> None:
+    bought = defaultdict(list)
+    for customer_id, placed, product_id, cycle, *_ in _purchases(db):
+        if cycle:
+            bought[(customer_id, product_id, cycle)].append(datetime.fromisoformat(str(placed)))
+    ratios = [(b - a).total_seconds() / 86400 / cycle
+              for (_, _, cycle), times in bought.items() for a, b in zip(times, times[1:])]
+    assert len(ratios) >= 200
+    assert 0.8 <= statistics.median(ratios) <= 1.2
+
+
+def test_brand_loyalty_seasonality_and_complements(db: Engine) -> None:
+    purchases = _purchases(db)
+    last, same, brands_in = {}, [], defaultdict(list)
+    for customer_id, _, product_id, _, brand, code, _ in purchases:
+        brands_in[code].append(brand)
+        previous = last.get((customer_id, code))
+        if previous and previous[0] != product_id:  # a re-bought product says nothing about its brand
+            same.append(previous[1] == brand)
+        last[(customer_id, code)] = (product_id, brand)
+    chance = statistics.mean(
+        sum((b.count(x) / len(b)) ** 2 for x in set(b)) for b in brands_in.values())
+    assert sum(same) / len(same) > chance + 0.2
+
+    winter_names = [t.name_en for t in TYPES if t.season == "winter"]
+    in_winter = [datetime.fromisoformat(str(p[1])).month in (11, 12, 1, 2) for p in purchases]
+    seasonal = [w for w, p in zip(in_winter, purchases) if any(n in p[6] for n in winter_names)]
+    assert sum(seasonal) / len(seasonal) > sum(in_winter) / len(in_winter) + 0.2
+
+    times = defaultdict(list)
+    for customer_id, placed, _, _, _, code, _ in purchases:
+        times[(customer_id, code)].append(datetime.fromisoformat(str(placed)))
+
+    def ink_within(customer_id: int, when: datetime) -> bool:
+        return any(timedelta(0) <= t - when <= timedelta(days=14) for t in times.get((customer_id, "ink"), ()))
+
+    after_printer = [ink_within(c, t) for (c, code), ts in times.items() if code == "printers" for t in ts]
+    after_anything = [ink_within(p[0], datetime.fromisoformat(str(p[1]))) for p in purchases]
+    assert after_printer and sum(after_printer) / len(after_printer) > 3 * sum(after_anything) / len(after_anything)
+
+
+def test_build_on_both_backends_is_whole_and_rerunnable(store_url: str) -> None:
+    first = build_demo_store(store_url, seed=3, end_date=END, scale=0.02, progress=False)
+    again = build_demo_store(store_url, seed=3, end_date=END, scale=0.02, progress=False)
+    assert first.counts == again.counts
+    engine = make_engine(store_url)
+    try:
+        with engine.begin() as connection:
+            for model in TABLES:
+                count = connection.execute(text(f"SELECT COUNT(*) FROM {model.__tablename__}")).scalar_one()
+                assert count == first.counts[model.__tablename__]
+            # Ids were given explicitly; a later plain insert must still get a fresh one.
+            connection.execute(insert(models.Category).values(code="extra", name_en="Extra", name_zh="额外"))
+    finally:
+        engine.dispose()
+
+
+def test_failed_build_leaves_the_previous_store(monkeypatch: pytest.MonkeyPatch, store_url: str) -> None:
+    build_demo_store(store_url, seed=3, end_date=END, scale=0.02, progress=False)
+    before = dump(store_url)
+
+    def broken(session, rows, bar):  # type: ignore[no-untyped-def]
+        session.execute(insert(models.Category), rows["categories"])
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("store.demo.build._insert", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        build_demo_store(store_url, seed=4, end_date=END, scale=0.02, progress=False)
+    assert dump(store_url) == before
+    if store_url.startswith("sqlite"):
+        folder = Path(store_url.removeprefix("sqlite:///")).parent
+        assert not [p for p in folder.iterdir() if "building" in p.name]
