@@ -17,7 +17,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from actions.context import build_context, set_context
-from store.db import check_reachable
+from store.db import DatabaseUnavailable, check_reachable, has_schema
 from store.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -55,9 +55,14 @@ def build_app(settings: Settings) -> Sanic:
 
 
 def serve(settings: Settings) -> None:
-    """Check the database, then serve the actions on ``bind_host:action_port`` until stopped."""
+    """Check the database and its schema, then serve the actions on ``bind_host:action_port`` until stopped."""
     context = build_context(settings)
     check_reachable(context.engine)
+    if not has_schema(context.engine):
+        raise DatabaseUnavailable(
+            f"the database at {context.engine.url.render_as_string(hide_password=True)} has no store tables; "
+            "build or migrate it first (python -m store ...)"
+        )
     set_context(context)
     app = build_app(settings)
     logger.info("action server listening on http://%s:%s", settings.bind_host, settings.action_port)
