@@ -36,11 +36,16 @@ class ActionContext:
     clock: Callable[[], datetime] = utc_now
 
 
-def build_context(settings: Settings | None = None) -> ActionContext:
-    """A context over the database named by ``settings`` (loaded when not given)."""
+def build_context(settings: Settings | None = None, recommender: RecommendationSource | None = None) -> ActionContext:
+    """A context over the database named by ``settings`` (loaded when not given).
+
+    ``recommender`` defaults to the best-seller source; the model-server
+    client is passed here once it exists.
+    """
     settings = settings or load_settings()
     engine = make_engine(settings.database_url)
-    return ActionContext(settings=settings, engine=engine, session_factory=make_session_factory(engine))
+    return ActionContext(settings=settings, engine=engine, session_factory=make_session_factory(engine),
+                         recommender=recommender or BestSellerSource())
 
 
 _lock = threading.Lock()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy import select
@@ -25,7 +26,7 @@ def recent_user_messages(events: list[dict[str, Any]], limit: int = RECENT_MESSA
     for event in reversed(events or []):
         if not isinstance(event, dict):
             continue
-        if event.get("event") == "session_started" and texts:
+        if event.get("event") == "session_started":
             break
         if event.get("event") == "user":
             text = clean_text(event.get("text"), MESSAGE_CHARS)
@@ -91,4 +92,5 @@ class ActionHandoff(ShopAction):
         if reason == "complaint":
             text = turn.t("handoff.complaint") + ("" if turn.lang == "zh" else " ") + text
         say(dispatcher, text)
-        return []
+        # A handoff ends any return in progress: the next return must not reuse its answers.
+        return [SlotSet("return_line_id", None), SlotSet("return_reason", None)]

@@ -165,6 +165,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Nothing has sold much yet{category}{budget}, but these are in stock:",
         "zh": "{category}暂时没有畅销商品{budget}，以下商品有货：",
     },
+    "rec.picks": {"en": "Picked for you{category}{budget}:", "zh": "为您挑选的{category}商品{budget}："},
     "rec.also": {"en": "Also in stock:", "zh": "其他有货商品："},
     "rec.category": {"en": " in {name}", "zh": "{name}类"},
     "rec.budget": {"en": " under {amount}", "zh": "（{amount}以内）"},

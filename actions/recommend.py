@@ -77,11 +77,12 @@ def recommend_products(
     budget = parse_budget(turn.text)
     request = RecommendationRequest(turn.customer.id if turn.customer else None, category_id, budget, PRODUCT_LIMIT,
                                     turn.now)
-    picks = source.recommend(session, request)
+    answer = source.recommend(session, request)
+    picks = answer.items
     products = {p.id: p for p in session.scalars(select(Product).where(Product.id.in_([r.product_id for r in picks])))}
     picks = [r for r in picks if r.product_id in products]
-    record_shown(session, turn, ItemKind.PRODUCT, [r.product_id for r in picks], model_version=source.model_version,
-                 fallback=source.fallback, scores=[r.score for r in picks], reasons=[r.reason for r in picks])
+    record_shown(session, turn, ItemKind.PRODUCT, [r.product_id for r in picks], model_version=answer.model_version,
+                 fallback=answer.fallback, scores=[r.score for r in picks], reasons=[r.reason for r in picks])
     shown = [ShownProduct(products[r.product_id].name_en, products[r.product_id].name_zh,
                           products[r.product_id].price, r.reason) for r in picks]
     category_name = None
@@ -104,21 +105,28 @@ class ActionRecommendProducts(ShopAction):
         if not shown:
             say(dispatcher, turn.t("rec.none"))
             return []
-        category_text = turn.t("rec.category", name=category) if category else ""
-        budget_text = turn.t("rec.budget", amount=turn.money(budget)) if budget is not None else ""
-        best = [item for item in shown if item.reason == "bestseller"]
-        others = [item for item in shown if item.reason != "bestseller"]
-        lines = []
-        if best:
-            lines.append(turn.t("rec.bestsellers", category=category_text, budget=budget_text))
-            lines += [turn.t("rec.item", rank=n, name=i.name(turn.lang), price=turn.money(i.price))
-                      for n, i in enumerate(best, start=1)]
-        if others:
-            lines.append(turn.t("rec.also") if best else turn.t("rec.in_stock", category=category_text, budget=budget_text))
-            lines += [turn.t("rec.item", rank=n, name=i.name(turn.lang), price=turn.money(i.price))
-                      for n, i in enumerate(others, start=len(best) + 1)]
-        say(dispatcher, "\n".join(lines))
+        say(dispatcher, "\n".join(product_lines(shown, category, budget, turn)))
         return []
+
+
+def product_lines(shown: list[ShownProduct], category: str | None, budget: Decimal | None, turn: Turn) -> list[str]:
+    """The reply, one header per group of items chosen for the same reason, so nothing is mislabeled."""
+    category_text = turn.t("rec.category", name=category) if category else ""
+    budget_text = turn.t("rec.budget", amount=turn.money(budget)) if budget is not None else ""
+    lines: list[str] = []
+    previous = None
+    for rank, item in enumerate(shown, start=1):
+        if item.reason != previous:
+            if item.reason == "bestseller":
+                lines.append(turn.t("rec.bestsellers", category=category_text, budget=budget_text))
+            elif item.reason == "in_stock":
+                lines.append(turn.t("rec.also") if lines else turn.t("rec.in_stock", category=category_text,
+                                                                     budget=budget_text))
+            else:
+                lines.append(turn.t("rec.picks", category=category_text, budget=budget_text))
+            previous = item.reason
+        lines.append(turn.t("rec.item", rank=rank, name=item.name(turn.lang), price=turn.money(item.price)))
+    return lines
 
 
 def coupons_for(session: Session, turn: Turn) -> list[Coupon]:

@@ -41,13 +41,25 @@ class Recommendation:
     reason: str
 
 
-class RecommendationSource(Protocol):
-    """Anything that can rank products for a request."""
+@dataclass(frozen=True)
+class Recommendations:
+    """A source's answer: the items, the model that chose them, and whether a fallback answered."""
 
+    items: list[Recommendation]
     model_version: str
-    fallback: bool
+    fallback: bool = False
 
-    def recommend(self, session: Session, request: RecommendationRequest) -> list[Recommendation]:
+
+class RecommendationSource(Protocol):
+    """Anything that can rank products for a request.
+
+    Called on a worker thread inside the turn's transaction; an
+    implementation that calls a remote model must bound the call itself
+    (``settings.recommend_timeout_s``) and answer with a fallback, marked
+    ``fallback=True``, rather than raise.
+    """
+
+    def recommend(self, session: Session, request: RecommendationRequest) -> Recommendations:
         """Up to ``request.limit`` sellable products, best first."""
         ...
 
@@ -56,9 +68,8 @@ class BestSellerSource:
     """Best sellers by units in the last 90 days; topped up with in-stock products, cheapest first."""
 
     model_version = "bestseller-v0"
-    fallback = False
 
-    def recommend(self, session: Session, request: RecommendationRequest) -> list[Recommendation]:
+    def recommend(self, session: Session, request: RecommendationRequest) -> Recommendations:
         since = request.now - timedelta(days=BESTSELLER_DAYS)
         units = func.sum(OrderLine.quantity).label("units")
         query = (
@@ -83,7 +94,7 @@ class BestSellerSource:
                     break
                 if product.id not in seen and is_sellable(product):
                     ranked.append(Recommendation(product.id, 0.0, "in_stock"))
-        return ranked
+        return Recommendations(ranked, self.model_version)
 
     @staticmethod
     def _filtered(query, request: RecommendationRequest):  # type: ignore[no-untyped-def]

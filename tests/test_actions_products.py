@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from sqlalchemy import select
 
 from actions.context import set_context
 from actions.products import ActionProductInfo
 from actions.recommend import ActionRecommendCoupons, ActionRecommendProducts, ActionRecommendServices
+from actions.recommend_source import Recommendation, Recommendations
 from store.models import ItemKind, RecommendationEvent
 from tests.store_factory import ALICE, BOB, CAROL, build_store, make_context, run_action, tracker
 
@@ -121,3 +124,27 @@ def test_services_for_owned_products_category_and_kind(store, session_factory):
                                                            sender_id="conv-3"))
     assert "Kettle Descaling Plan" in carol.text
     assert {e.kind for e in shown(session_factory, "conv-2")} == {ItemKind.SERVICE}
+
+
+class FixedSource:
+    """A stand-in for the model-server client: always the speaker, as a fallback answer."""
+
+    def __init__(self, product_id: int) -> None:
+        self.product_id = product_id
+        self.requests = []
+
+    def recommend(self, session, request):
+        self.requests.append(request)
+        return Recommendations([Recommendation(self.product_id, 0.42, "model")], "gpt-rec-test", fallback=True)
+
+
+def test_recommendation_source_is_replaceable_and_its_version_recorded(store, session_factory):
+    source = FixedSource(store["speaker"])
+    set_context(replace(make_context(session_factory), recommender=source))
+    out = run_action(ActionRecommendProducts(), tracker("a gift for my dad under 300, he runs", customer=ALICE))
+    assert "Bluetooth Speaker" in out.text and "best seller" not in out.text.lower()
+    request = source.requests[0]
+    assert request.customer_id == store["alice"] and request.category_id == store["shoes"]
+    assert request.budget == 300
+    [event] = shown(session_factory)
+    assert (event.model_version, event.fallback, event.score, event.reason) == ("gpt-rec-test", True, 0.42, "model")
