@@ -101,18 +101,28 @@ def _words(text: str) -> set[str]:
 
 
 def detect_category(session: Session, text: str) -> Category | None:
-    """The category the text mentions, by name (either language), code or synonym; else ``None``."""
+    """The category the text mentions, by name (either language), code or synonym; else ``None``.
+
+    The most specific mention wins: the longest Chinese name found in the
+    text, else the most English name words shared, else a synonym hint.
+    """
     if not text:
         return None
     lowered = text.lower()
     words = _words(text)
     categories = list(session.scalars(select(Category).order_by(Category.id)))
+    best: tuple[float, Category] | None = None
     for category in categories:
+        score = 0.0
         if category.name_zh and category.name_zh in text:
-            return category
-        names = _words(category.name_en) | _words(category.code.replace("_", " ").replace("-", " "))
-        if (names - _STOPWORDS) & words:
-            return category
+            score = 10.0 + len(category.name_zh)
+        else:
+            names = _words(category.name_en) | _words(category.code.replace("_", " ").replace("-", " "))
+            score = float(len((names - _STOPWORDS) & words))
+        if score > 0 and (best is None or score > best[0]):
+            best = (score, category)
+    if best is not None:
+        return best[1]
     hints = [hint for key, values in CATEGORY_SYNONYMS.items() if _mentions(key, lowered, words) for hint in values]
     for hint in hints:
         for category in categories:

@@ -7,7 +7,6 @@ same transaction that chose it, so attribution can later tie purchases to it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +16,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from actions import i18n
 from actions.base import ShopAction, Turn, say
 from actions.matching import detect_category
 from actions.recommend_source import RecommendationRequest, RecommendationSource
@@ -142,14 +142,16 @@ def describe_coupon(coupon: Coupon, turn: Turn) -> str:
     min_spend = turn.t("coupon.min_spend", amount=turn.money(coupon.min_spend)) if coupon.min_spend else ""
     name = coupon.name_zh if turn.lang == "zh" else coupon.name_en
     if coupon.discount_type == "percent":
-        return turn.t("coupon.percent", name=name, code=coupon.code, value=f"{coupon.discount_value:g}",
-                      min_spend=min_spend, until=_day(coupon.valid_to))
+        return turn.t("coupon.percent", name=name, code=coupon.code, value=_plain_number(coupon.discount_value),
+                      min_spend=min_spend, until=i18n.day(coupon.valid_to))
     return turn.t("coupon.amount", name=name, code=coupon.code, value=turn.money(coupon.discount_value),
-                  min_spend=min_spend, until=_day(coupon.valid_to))
+                  min_spend=min_spend, until=i18n.day(coupon.valid_to))
 
 
-def _day(value: datetime) -> str:
-    return value.strftime("%Y-%m-%d")
+def _plain_number(value: Decimal) -> str:
+    """15.00 -> "15", 7.50 -> "7.5"."""
+    text = f"{Decimal(value):f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 class ActionRecommendCoupons(ShopAction):
