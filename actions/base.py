@@ -88,9 +88,15 @@ async def run_in_transaction(context: ActionContext, work: Callable[[Session], T
         raise TurnFailed("timeout") from error
 
 
-def first_language(tracker: Tracker, text: str) -> str:
-    """The reply language before the customer's profile is known (no database needed)."""
-    return i18n.choose_language(text, tracker.get_slot("lang"))
+def latest_text(tracker: Tracker, max_chars: int) -> str:
+    """The latest user message, cleaned and cut to ``max_chars``."""
+    latest = tracker.latest_message if isinstance(tracker.latest_message, dict) else {}
+    return clean_text(latest.get("text"), max_chars)
+
+
+def first_language(tracker: Tracker) -> str:
+    """The reply language when the database cannot tell the customer's profile."""
+    return i18n.choose_language(latest_text(tracker, get_context().settings.max_message_chars), tracker.get_slot("lang"))
 
 
 async def open_turn(tracker: Tracker) -> Turn:
@@ -102,7 +108,7 @@ async def open_turn(tracker: Tracker) -> Turn:
     context = get_context()
     settings = context.settings
     latest = tracker.latest_message if isinstance(tracker.latest_message, dict) else {}
-    text = clean_text(latest.get("text"), settings.max_message_chars)
+    text = latest_text(tracker, settings.max_message_chars)
     sender_id = str(tracker.sender_id)[:SENDER_ID_MAX]
     now = context.clock()
     secret = settings.token_secret.get_secret_value()
@@ -145,7 +151,7 @@ class ShopAction(Action, ABC):
         try:
             turn = await open_turn(tracker)
         except TurnFailed:
-            return apologize(dispatcher, first_language(tracker, _latest_text(tracker)))
+            return apologize(dispatcher, first_language(tracker))
         try:
             events = await self.answer(turn, dispatcher, tracker, domain)
         except TurnFailed:
@@ -161,8 +167,3 @@ class ShopAction(Action, ABC):
     def events_after_failure(self) -> list[dict[str, Any]]:
         """Events to return when the database failed mid-answer (e.g. clearing a form)."""
         return []
-
-
-def _latest_text(tracker: Tracker) -> str:
-    latest = tracker.latest_message if isinstance(tracker.latest_message, dict) else {}
-    return clean_text(latest.get("text"), 2000)

@@ -37,6 +37,13 @@ def recent_user_messages(events: list[dict[str, Any]], limit: int = RECENT_MESSA
     return list(reversed(texts))
 
 
+def latest_intent(tracker: Tracker) -> str | None:
+    """The NLU intent of the latest message, if any."""
+    intent = tracker.latest_message.get("intent") if isinstance(tracker.latest_message, dict) else None
+    name = intent.get("name") if isinstance(intent, dict) else None
+    return name if isinstance(name, str) else None
+
+
 def latest_order_number(session: Session, customer_id: int) -> str | None:
     """The number of the customer's most recent order."""
     return session.scalar(
@@ -81,9 +88,7 @@ class ActionHandoff(ShopAction):
     async def answer(
         self, turn: Turn, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name") if isinstance(
-            tracker.latest_message.get("intent"), dict) else None
-        reason = "complaint" if intent == "complain" else "request"
+        reason = "complaint" if latest_intent(tracker) == "complain" else "request"
         messages = recent_user_messages(tracker.events)
         await turn.db(lambda session: open_handoff(session, turn, reason, messages))
         settings = turn.context.settings

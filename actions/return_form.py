@@ -87,8 +87,7 @@ class ValidateReturnForm(FormValidationAction):
             turn = await open_turn(tracker)
             events = await self._validate(turn, dispatcher, tracker)
         except TurnFailed:
-            latest = tracker.latest_message if isinstance(tracker.latest_message, dict) else {}
-            return apologize(dispatcher, first_language(tracker, clean_text(latest.get("text"), 2000))) + clear_form_slots()
+            return apologize(dispatcher, first_language(tracker)) + clear_form_slots()
         return [SlotSet("lang", turn.lang), *events]
 
     async def _validate(self, turn: Turn, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
