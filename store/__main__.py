@@ -1,0 +1,6 @@
+"""``python -m store``: see ``store.cli``."""
+
+from store.cli import main
+
+if __name__ == "__main__":
+    raise SystemExit(main())
