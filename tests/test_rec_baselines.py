@@ -35,7 +35,8 @@ def _test_ndcg10(model: Recommender, split: Split) -> float:
 
 
 def _tiny_sasrec(**overrides) -> SASRecRecommender:
-    config = dict(max_len=8, hidden=32, heads=2, dropout=0.1, lr=5e-3, batch_size=64, max_epochs=12, patience=4)
+    config = dict(max_len=8, hidden=32, heads=2, dropout=0.1, lr=5e-3, batch_size=64, max_epochs=12, patience=4,
+                  threads=1)
     return SASRecRecommender(SASRecConfig(**(config | overrides)), device="cpu")
 
 

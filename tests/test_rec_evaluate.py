@@ -1,0 +1,91 @@
+"""The evaluation command end to end on a tiny sequence file."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import numpy as np
+import pytest
+
+from recommender import evaluate
+from recommender.dataset import leave_one_out, load_sequence_file
+from recommender.metrics import ndcg_at_k, rank_of_targets
+
+
+@pytest.fixture
+def tiny_file(tmp_path):
+    rng = np.random.default_rng(5)
+    lines = []
+    for user in range(80):
+        start, length = rng.integers(0, 15), rng.integers(3, 8)
+        lines.append(f"u{user} " + " ".join(f"item{(start + k) % 15}" for k in range(length)))
+    path = tmp_path / "tiny.txt"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def test_command_writes_the_three_files_with_real_numbers(tiny_file, tmp_path):
+    out = tmp_path / "report"
+    status = evaluate.main(["--dataset", str(tiny_file), "--models", "pop,cooc,sasrec", "--out", str(out),
+                            "--max-epochs", "2", "--sasrec-max-len", "8", "--threads", "1", "--quiet"])
+
+    assert status == 0
+    assert {p.name for p in out.iterdir()} == {"report.md", "report.json", "ndcg.png"}
+    assert (out / "ndcg.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    models = {m["name"]: m for m in report["models"]}
+    assert [models[n]["status"] for n in ("pop", "cooc", "sasrec")] == ["ok", "ok", "ok"]
+    assert models["sasrec"]["epochs"] == 2 and models["sasrec"]["train_seconds"] > 0
+    # torch is imported inside the child, so a fitted SASRec always shows memory of its own.
+    assert models["sasrec"]["peak_rss_delta_bytes"] > 50 * 2**20
+    assert report["ratios"]["gpt_over_sasrec_ndcg10"] is None
+
+    # The popularity figure matches an independent computation on the same split.
+    dataset = load_sequence_file(tiny_file)
+    split = leave_one_out(dataset)
+    counts = np.bincount([p.item for h in split.train for p in h.purchases], minlength=dataset.n_items)
+    ranks = rank_of_targets(np.tile(counts, (len(split.test), 1)), np.array([e.target for e in split.test]))
+    assert models["pop"]["metrics"]["test_ndcg10"] == pytest.approx(ndcg_at_k(ranks, 10))
+    assert report["dataset"]["test_examples"] == len(split.test)
+    markdown = (out / "report.md").read_text(encoding="utf-8")
+    assert "| pop | ok | " in markdown and "GPT / SASRec: n/a" in markdown
+
+
+def test_missing_gpt_is_marked_missing_in_every_file(tiny_file, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "recommender.gpt", None)  # as before the GPT model exists
+    out = tmp_path / "report"
+    dataset = load_sequence_file(tiny_file)
+    results = evaluate.evaluate(dataset, ["pop", "gpt", "gpt-notext"], evaluate.ModelOptions(), out,
+                                progress=False, isolate=False)
+
+    assert [r.status for r in results] == ["ok", "missing", "missing"]
+    assert results[1].metrics == {} and "not importable" in results[1].detail
+    markdown = (out / "report.md").read_text(encoding="utf-8")
+    assert "| gpt | **missing** |" in markdown and "| gpt-notext | **missing** |" in markdown
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["ratios"] == {"gpt_over_sasrec_ndcg10": None, "gpt_over_gpt_notext_ndcg10": None}
+
+
+def test_a_failing_model_is_reported_never_scored(tiny_file):
+    dataset = load_sequence_file(tiny_file)
+    result = evaluate.run_model("no-such-model", dataset, leave_one_out(dataset), evaluate.ModelOptions(),
+                                progress=False)
+    assert result.status == "failed" and "unknown model" in result.detail and result.metrics == {}
+
+
+def _dying_worker(connection, *args) -> None:
+    os._exit(3)
+
+
+def test_a_child_that_dies_is_reported(tiny_file):
+    dataset = load_sequence_file(tiny_file)
+    result = evaluate.run_model("pop", dataset, leave_one_out(dataset), evaluate.ModelOptions(), progress=False,
+                                worker=_dying_worker)
+    assert result.status == "failed" and "exit code 3" in result.detail
+
+
+def test_unknown_model_is_a_usage_error(tiny_file):
+    with pytest.raises(SystemExit):
+        evaluate.main(["--dataset", str(tiny_file), "--models", "pop,bert4rec"])
