@@ -178,3 +178,34 @@ def test_sequence_file_errors_name_file_and_line(tmp_path, text, line, reason):
 def test_missing_sequence_file_names_the_path(tmp_path):
     with pytest.raises(FileNotFoundError, match="nothere.txt"):
         load_sequence_file(tmp_path / "nothere.txt")
+
+
+def test_atomic_file_becomes_time_ordered_sequences(tmp_path):
+    from recommender.datasets_public import atomic_sequences, write_sequence_file
+
+    inter = ["user_id:token\titem_id:token\trating:float\ttimestamp:float",
+             "7\t50\t3\t300", "7\t10\t4\t100", "8\t10\t5\t100", "7\t20\t1\t300", "7\t30\t2\t200"]
+    sequences = atomic_sequences(inter)
+    # Equal timestamps (50 and 20 at 300) keep file order.
+    assert sequences == {"7": ["10", "30", "50", "20"], "8": ["10"]}
+    dataset = load_sequence_file(write_sequence_file(sequences, tmp_path / "out" / "ml.txt"))
+    assert [[dataset.items[p.item].key for p in h.purchases] for h in dataset.histories] == [["10", "30", "50", "20"], ["10"]]
+
+
+def test_atomic_file_errors_name_the_line():
+    from recommender.datasets_public import ConversionError, atomic_sequences
+
+    with pytest.raises(ConversionError, match="lacks user_id"):
+        atomic_sequences(["item_id:token\ttimestamp:float", "1\t2"], "x.inter")
+    with pytest.raises(ConversionError, match=r"x\.inter:3: bad row"):
+        atomic_sequences(["user_id:token\titem_id:token\ttimestamp:float", "1\t2\t5", "1\t3\tsoon"], "x.inter")
+
+
+def test_synthetic_file_has_the_requested_size():
+    from recommender.datasets_public import synthetic_sequences
+
+    sequences = synthetic_sequences(users=50, items=40, interactions=400, seed=1)
+    assert len(sequences) == 50
+    assert sum(len(s) for s in sequences.values()) == 400
+    assert min(len(s) for s in sequences.values()) >= 5
+    assert sequences == synthetic_sequences(users=50, items=40, interactions=400, seed=1)
