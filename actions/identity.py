@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from actions.upsert import insert_for
 from store.identity import identity_from_metadata
 from store.models import Conversation, Customer
 
@@ -40,21 +40,17 @@ def find_customer(session: Session, external_id: str | None) -> CustomerView | N
 
 
 def record_conversation(session: Session, sender_id: str, customer_id: int | None, now: datetime) -> None:
-    """Upsert the binding ``sender_id -> customer``; an anonymous turn never unbinds a customer."""
-    row = session.get(Conversation, sender_id)
-    if row is None:
-        try:
-            with session.begin_nested():
-                session.add(Conversation(sender_id=sender_id, customer_id=customer_id, started_at=now, last_seen_at=now))
-            return
-        except IntegrityError:
-            # Another turn of the same conversation inserted it first.
-            row = session.get(Conversation, sender_id)
-            if row is None:
-                raise
-    row.last_seen_at = now
+    """Upsert the binding ``sender_id -> customer``; an anonymous turn never unbinds a customer.
+
+    One ``INSERT ... ON CONFLICT`` statement, so two turns racing on a new
+    conversation cannot fail each other.
+    """
+    values = {"sender_id": sender_id, "customer_id": customer_id, "started_at": now, "last_seen_at": now}
+    changes: dict[str, object] = {"last_seen_at": now}
     if customer_id is not None:
-        row.customer_id = customer_id
+        changes["customer_id"] = customer_id
+    statement = insert_for(session, Conversation).values(**values)
+    session.execute(statement.on_conflict_do_update(index_elements=[Conversation.sender_id], set_=changes))
 
 
 def identify(session: Session, metadata: Any, secret: str, sender_id: str, now: datetime) -> CustomerView | None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from actions.upsert import insert_for
 from store.models import LineStatus, Order, OrderLine, OrderStatus, Product, ReturnRequest
 
 
@@ -93,16 +93,18 @@ def submit_return(
     eligible = {line.line_id for line in returnable_lines(session, customer_id, now, window_days)}
     if line_id not in eligible:
         return SubmitResult("ineligible", "", *names)
-    line = session.get(OrderLine, line_id, with_for_update=True)
-    request = ReturnRequest(order_line_id=line_id, customer_id=customer_id, reason=reason, created_at=now)
-    try:
-        with session.begin_nested():
-            session.add(request)
-            line.status = LineStatus.RETURN_REQUESTED
-    except IntegrityError:
-        # A concurrent retry of the same turn created it first (order_line_id is unique).
+    # ON CONFLICT: a concurrent retry of the same turn may have created it first (order_line_id is unique).
+    statement = (
+        insert_for(session, ReturnRequest)
+        .values(order_line_id=line_id, customer_id=customer_id, reason=reason, status="requested", created_at=now)
+        .on_conflict_do_nothing(index_elements=[ReturnRequest.order_line_id])
+        .returning(ReturnRequest.id)
+    )
+    request_id = session.scalar(statement)
+    if request_id is None:
         existing = session.scalar(select(ReturnRequest).where(ReturnRequest.order_line_id == line_id))
         if existing is None or existing.customer_id != customer_id:
             return SubmitResult("ineligible", "", *names)
         return SubmitResult("already", reference(existing.id), *names)
-    return SubmitResult("created", reference(request.id), *names)
+    session.execute(update(OrderLine).where(OrderLine.id == line_id).values(status=LineStatus.RETURN_REQUESTED))
+    return SubmitResult("created", reference(request_id), *names)
