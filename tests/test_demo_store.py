@@ -238,7 +238,9 @@ def test_consumables_are_rebought_near_their_cycle(db: Engine) -> None:
     ratios = [(b - a).total_seconds() / 86400 / cycle
               for (_, _, cycle), times in bought.items() for a, b in zip(times, times[1:])]
     assert len(ratios) >= 200
-    assert 0.8 <= statistics.median(ratios) <= 1.2
+    low, median, high = statistics.quantiles(ratios, n=4)
+    # Most gaps are one cycle: neither skipped cycles (2x) nor stray extra buys (near 0).
+    assert 0.7 <= low and 0.85 <= median <= 1.15 and high <= 1.3, (low, median, high)
 
 
 def test_brand_loyalty_seasonality_and_complements(db: Engine) -> None:

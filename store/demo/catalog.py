@@ -67,7 +67,8 @@ def _products(rng: random.Random, catalog: Catalog, scale: float) -> None:
     brands = {c.code: c.brands for c in CATEGORIES}
     rows = catalog.rows["products"] = []
     for spec in TYPES:
-        n = max(3, round(spec.count * PRODUCT_FACTOR * scale))
+        # At least five, more than a category's brands: some brand has two of a type even in small builds.
+        n = max(5, round(spec.count * PRODUCT_FACTOR * scale))
         # Same brand order for every type of a category, so small builds keep brands shared.
         type_brands = brands[spec.category]
         series = list(SERIES)

@@ -42,7 +42,7 @@ class Consultations:
         text = service_text(rng, topic, language, order.number if order else "")
         channel = rng.choices(("chat", "email", "phone"), (70, 20, 10))[0]
         self.items.append(DemoConsultation(
-            customer_id, min(when, self.end), language, topic, text, outcome_for(rng, topic), order, channel))
+            customer_id, min(when, self.end).replace(microsecond=0), language, topic, text, outcome_for(rng, topic), order, channel))
 
     def statements(self, customer_id: int, language: str, statements: list[Statement]) -> None:
         """Need statements: product advice asked before a purchase."""

@@ -86,10 +86,12 @@ class Shopper:
         persona.brands.setdefault(product.category_id, product.brand)
         return product
 
-    def _buy(self, type_key: str, when: datetime, *, joinable: bool = True, need: str = "") -> DemoProduct | None:
+    def _buy(
+        self, type_key: str, when: datetime, *, joinable: bool = True, need: str = "", product: DemoProduct | None = None
+    ) -> DemoProduct | None:
         if when >= self.end:
             return None
-        product = self.pick(type_key, when)
+        product = product or self.pick(type_key, when)
         consumable = product.type.repurchase_days is not None
         quantity = self.rng.choices((1, 2, 3), (70, 25, 5))[0] if consumable else 1
         self.purchases.append(Purchase(when, product, quantity, joinable, need))
@@ -115,8 +117,12 @@ class Shopper:
             when = self._random_time() - span * rng.random()
             when = max(when, self.start + DAY * rng.uniform(0, cycle))
             stop = max(when + span, when + DAY * cycle * 1.5)
+            product = self.pick(key, when)
             while when < stop:
-                self._buy(key, when)
+                # A habit sticks to one product; now and then the customer tries another.
+                if rng.random() < 0.07 or not (product.active or when < self.end - DISCONTINUED_BEFORE):
+                    product = self.pick(key, when)
+                self._buy(key, when, product=product)
                 when += DAY * cycle * max(0.6, rng.gauss(1.0, 0.1))
 
     def occasional(self) -> None:
