@@ -109,11 +109,20 @@ def _migrate(settings: Settings, _args: argparse.Namespace) -> str:
 def _build_demo(settings: Settings, args: argparse.Namespace) -> str:
     from store.db import make_engine
     from store.demo import build_demo_store
-    from store.demo.stamp import DatabaseState, classify, fingerprint, read_stamps, url_key, write_stamp
+    from store.demo.stamp import (
+        DatabaseState,
+        classify,
+        fingerprint,
+        generator_version,
+        read_stamps,
+        url_key,
+        write_stamp,
+    )
 
     url = settings.database_url
     end_date = args.end_date or datetime.now(timezone.utc).date()
-    parameters = {"seed": args.seed, "end_date": end_date.isoformat(), "scale": args.scale}
+    parameters = {"seed": args.seed, "end_date": end_date.isoformat(), "scale": args.scale,
+                  "generator": generator_version()}
     stamp_path = settings.var_dir / STAMP_FILE
     engine = make_engine(url)
     try:

@@ -12,6 +12,7 @@ from sqlalchemy import inspect
 
 from store.cli import main
 from store.db import make_engine
+from store.demo.stamp import generator_version
 from store.identity import verify_token
 from store.settings import REPO_ROOT
 
@@ -37,16 +38,22 @@ def one_line_error(capsys: pytest.CaptureFixture[str]) -> str:
     return err[0]
 
 
-def test_build_demo_builds_then_reuses_then_rebuilds_on_new_parameters(url: str, tmp_path: Path, capsys) -> None:
+def test_build_demo_builds_then_reuses_then_rebuilds_on_new_parameters(
+    url: str, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert run(url, *DEMO) == 0
     assert "built the demo store" in capsys.readouterr().out
     stamp = json.loads((tmp_path / "var" / "demo-build.json").read_text())
-    assert list(stamp) == [url] and stamp[url]["parameters"] == {"seed": 7, "end_date": "2026-01-15", "scale": 0.02}
+    assert list(stamp) == [url]
+    assert stamp[url]["parameters"] == {"seed": 7, "end_date": "2026-01-15", "scale": 0.02, "generator": generator_version()}
     assert run(url, *DEMO) == 0
     assert "reused" in capsys.readouterr().out
     assert run(url, *DEMO, "--seed", "8") == 0
     assert "built the demo store with seed 8" in capsys.readouterr().out
     assert run(url, *DEMO, "--seed", "8", "--force") == 0
+    assert "built" in capsys.readouterr().out
+    monkeypatch.setattr("store.demo.stamp.generator_version", lambda: "changed")
+    assert run(url, *DEMO, "--seed", "8") == 0
     assert "built" in capsys.readouterr().out
 
 

@@ -9,6 +9,7 @@ still holds that demo build; anything else is someone's own data.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from enum import Enum
@@ -32,6 +33,15 @@ class DatabaseState(str, Enum):
     SAME_BUILD = "same_build"  # the demo build asked for, untouched: reuse it
     DEMO = "demo"  # a demo build (other parameters, or touched by the bot): safe to replace
     OTHER = "other"  # data that is not a demo build: replace only with --force
+
+
+def generator_version() -> str:
+    """A hash of the generator's source: a changed generator means a stale build."""
+    digest = hashlib.sha256()
+    for source in sorted(Path(__file__).parent.glob("*.py")):
+        if source.name != "stamp.py":
+            digest.update(source.name.encode() + b"\0" + source.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def url_key(url: str) -> str:
