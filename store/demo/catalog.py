@@ -89,7 +89,7 @@ def _products(rng: random.Random, catalog: Catalog, scale: float) -> None:
                 "name_en": f"{brand} {spec.name_en} {model} {variant_en}".strip(),
                 "name_zh": f"{brand} {spec.name_zh} {model} {variant_zh}".strip(),
                 "description_en": f"{spec.name_en} by {brand}. " + ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in attrs.items()) + ".",
-                "description_zh": f"{brand}出品的{spec.name_zh}。" + "，".join(f"{k}: {v}" for k, v in attrs.items()) + "。",
+                "description_zh": f"{brand}出品的{spec.name_zh}" + (f"，规格：{variant_zh}。" if variant_zh else "。"),
                 "category_id": catalog.category_ids[spec.category],
                 "brand": brand,
                 "price": price,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 from datetime import datetime
-from decimal import Decimal
 
 from store.demo.catalog import Catalog
 from store.demo.consult import Consultations
@@ -101,7 +100,3 @@ def _consultation_rows(talk: Consultations, catalog: Catalog) -> dict[str, list[
             })
     return {"consultations": rows, "coupon_grants": grants}
 
-
-def total_revenue(rows: dict[str, list[dict]]) -> Decimal:
-    """Sum of order totals (for the summary)."""
-    return sum((row["total"] for row in rows["orders"]), Decimal("0"))
