@@ -3,6 +3,7 @@
     python -m recommender.evaluate --dataset demo|store|PATH [--database-url URL]
         [--models pop,cooc,sasrec,gpt,gpt-notext] [--out results/eval/NAME]
         [--seed 7] [--max-epochs N] [--sasrec-dropout P] [--sasrec-max-len L] [--threads T]
+        [--gpt-preset NAME] [--gpt-base-model PATH]
 
 Each model is fitted and scored in its own child process (spawned, not
 forked: a fork after torch has used its thread pool can deadlock), so its
@@ -62,6 +63,8 @@ class ModelOptions:
     seed: int = 7
     max_epochs: int | None = None
     sasrec_overrides: dict[str, object] = field(default_factory=dict)
+    gpt_preset: str | None = None
+    gpt_base_model: str | None = None
 
 
 def build_model(name: str, options: ModelOptions) -> Recommender:
@@ -93,6 +96,10 @@ def build_model(name: str, options: ModelOptions) -> Recommender:
         accepted = inspect.signature(GPTRecommender).parameters
         if options.max_epochs is not None and "max_epochs" in accepted:
             kwargs["max_epochs"] = options.max_epochs
+        if options.gpt_preset is not None:
+            kwargs["preset"] = options.gpt_preset
+        if options.gpt_base_model is not None:
+            kwargs["base_model"] = options.gpt_base_model
         return GPTRecommender(**kwargs)
     raise ValueError(f"unknown model {name!r}; choose from {', '.join(ALL_MODELS)}")
 
@@ -272,6 +279,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--max-epochs", type=int, help="cap on training epochs for the trained models")
     parser.add_argument("--sasrec-dropout", type=float, help="SASRec dropout (choose it on validation only)")
     parser.add_argument("--sasrec-max-len", type=int, help="SASRec maximum sequence length")
+    parser.add_argument("--gpt-preset", help="preset of the GPT models (default: GPTRecommender's own)")
+    parser.add_argument("--gpt-base-model", help="local path of a pretrained base for the GPT models")
     parser.add_argument("--threads", type=int, help="torch CPU threads for SASRec (default: torch's own)")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     args = parser.parse_args(argv)
@@ -287,7 +296,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         overrides["max_len"] = args.sasrec_max_len
     if args.threads is not None:
         overrides["threads"] = args.threads
-    options = ModelOptions(seed=args.seed, max_epochs=args.max_epochs, sasrec_overrides=overrides)
+    options = ModelOptions(seed=args.seed, max_epochs=args.max_epochs, sasrec_overrides=overrides,
+                           gpt_preset=args.gpt_preset, gpt_base_model=args.gpt_base_model)
     dataset = load_dataset(args.dataset, args.database_url)
     out = args.out or REPO_ROOT / "results" / "eval" / dataset.name
     results = evaluate(dataset, models, options, out, progress=not args.quiet)

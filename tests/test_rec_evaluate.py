@@ -89,3 +89,17 @@ def test_a_child_that_dies_is_reported(tiny_file):
 def test_unknown_model_is_a_usage_error(tiny_file):
     with pytest.raises(SystemExit):
         evaluate.main(["--dataset", str(tiny_file), "--models", "pop,bert4rec"])
+
+
+def test_gpt_models_are_built_with_and_without_text(monkeypatch):
+    import types
+
+    class FakeGPT:
+        def __init__(self, preset: str = "small", use_text: bool = True, base_model=None, seed: int = 7):
+            self.kwargs = dict(preset=preset, use_text=use_text, base_model=base_model, seed=seed)
+
+    monkeypatch.setitem(sys.modules, "recommender.gpt", types.SimpleNamespace(GPTRecommender=FakeGPT))
+    options = evaluate.ModelOptions(seed=11, max_epochs=3, gpt_preset="tiny", gpt_base_model="/models/base")
+    with_text, without_text = evaluate.build_model("gpt", options), evaluate.build_model("gpt-notext", options)
+    assert with_text.kwargs == dict(preset="tiny", use_text=True, base_model="/models/base", seed=11)
+    assert without_text.kwargs["use_text"] is False  # max_epochs is not passed: the class does not take it
