@@ -50,7 +50,7 @@ class TrainConfig:
     finetune_epochs: int = 8  # upper bound; early stopping on validation NDCG@10 usually ends sooner
     finetune_batch_size: int = 32
     finetune_lr: float = 2e-3
-    max_targets_per_history: int = 12  # purchase positions sampled per train history per epoch (latest kept)
+    finetune_cuts_per_history: int = 2  # serialized prefixes per train history per epoch (latest always); every purchase inside one is a target
     patience: int = 2  # epochs without a better validation NDCG@10 before stopping
 
     # --- shared optimisation ---
@@ -58,6 +58,8 @@ class TrainConfig:
     warmup_fraction: float = 0.05  # linear warm-up, then cosine decay, per step
     grad_clip: float = 1.0
     eval_batch_size: int = 64
+    max_valid_examples: int | None = 1000  # early stopping scores a fixed random subset of valid (None = all)
+    torch_threads: int | None = None  # CPU threads for torch (None = torch's default); 1 is fastest on a busy box
     max_pretrain_minutes: float | None = None  # wall-clock cap on step 1 (None = no cap)
     max_finetune_minutes: float | None = None  # wall-clock cap on step 2 (None = no cap)
 
@@ -88,14 +90,14 @@ class TrainConfig:
 PRESETS: dict[str, dict[str, Any]] = {
     # Unit tests: trains in seconds on tiny data.
     "tiny": dict(
-        bpe_vocab_size=300,
+        bpe_vocab_size=600,
         bpe_min_frequency=1,
         n_layer=1,
         n_head=2,
         n_embd=32,
         context_tokens=96,
         dropout=0.0,
-        max_note_tokens=16,
+        max_note_tokens=24,
         max_conversation_tokens=16,
         pretrain_epochs=2,
         pretrain_batch_size=16,
@@ -107,7 +109,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         finetune_epochs=3,
         finetune_batch_size=16,
         finetune_lr=1e-2,
-        max_targets_per_history=4,
+        finetune_cuts_per_history=2,
         patience=3,
     ),
     # The demo store on a 2-core CPU: pretraining + fine-tuning in at most 15 minutes.
@@ -130,7 +132,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         finetune_epochs=30,
         finetune_batch_size=64,
         finetune_lr=5e-4,
-        max_targets_per_history=64,
+        finetune_cuts_per_history=8,
         patience=4,
         eval_batch_size=256,
     ),

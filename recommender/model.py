@@ -33,7 +33,7 @@ def build_base(config: TrainConfig, layout: TokenLayout) -> GPT2LMHeadModel:
     torch.manual_seed(config.seed)
     gpt_config = GPT2Config(
         vocab_size=layout.vocab_size,
-        n_positions=config.context_tokens,
+        n_positions=config.context_tokens + 8,  # room for the target token after a full prefix
         n_embd=config.n_embd,
         n_layer=config.n_layer,
         n_head=config.n_head,
@@ -112,3 +112,47 @@ def count_parameters(model: torch.nn.Module) -> tuple[int, int]:
 def pick_device() -> torch.device:
     """CUDA when present, else CPU."""
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def kind_logits(
+    model: torch.nn.Module, batch: dict[str, torch.Tensor], layout: TokenLayout, kind: str = "product"
+) -> torch.Tensor:
+    """Logits ``[batch, n_kind]`` over one kind's tokens at the last position (``<rec>``) of a left-padded batch."""
+    start, stop = layout.kind_range(kind)
+    output = model(**batch, logits_to_keep=1)
+    return output.logits[:, -1, start:stop]
+
+
+@torch.no_grad()
+def score_sequences(
+    model: torch.nn.Module,
+    sequences: list[list[int]],
+    layout: TokenLayout,
+    *,
+    kind: str = "product",
+    batch_size: int = 64,
+    device: torch.device | None = None,
+) -> torch.Tensor:
+    """Float32 log-probabilities ``[len(sequences), n_kind]`` of each kind token after each sequence.
+
+    Sequences are scored in length-sorted batches (less padding) and
+    returned in input order.
+    """
+    from recommender.serialization import collate
+
+    device = device or next(model.parameters()).device
+    start, stop = layout.kind_range(kind)
+    result = torch.empty((len(sequences), stop - start), dtype=torch.float32)
+    order = sorted(range(len(sequences)), key=lambda i: len(sequences[i]))
+    was_training = model.training
+    model.eval()
+    try:
+        for first in range(0, len(order), batch_size):
+            rows = order[first : first + batch_size]
+            batch = {k: v.to(device) for k, v in collate([sequences[i] for i in rows], layout.id("<pad>")).items()}
+            with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+                logits = kind_logits(model, batch, layout, kind)
+            result[rows] = torch.log_softmax(logits.float(), dim=-1).cpu()
+    finally:
+        model.train(was_training)
+    return result

@@ -6,7 +6,7 @@ Pretraining, fine-tuning, evaluation, evidence and serving all call
     <bos> <lang_xx> <tier_xx>  [events, oldest first]  <now> conversation text  <rec>
 
 An event is a purchase (``<purchase> <item_i>``) or a consultation note
-(``<note>`` topic: text), preceded by a coarse gap token (``<gap_1w>``...)
+(``<note>`` text), preceded by a coarse gap token (``<gap_1w>``...)
 measuring its distance to the prediction time, written only when it differs
 from the previous event's. Only events strictly before the prediction time
 are used; when the budget is short the oldest events go first, never the
@@ -16,6 +16,7 @@ conversation (the "without consultation text" ablation).
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,7 +24,8 @@ from datetime import datetime
 import torch
 from transformers import PreTrainedTokenizerBase
 
-from recommender.dataset import History
+from recommender.config import TrainConfig
+from recommender.dataset import Dataset, Example, History, Item, Split
 from recommender.tokenizer import GAP_BUCKETS, LANGUAGES, TIERS, TokenLayout
 
 
@@ -94,9 +96,7 @@ class Serializer:
                     "note",
                     i,
                     n.time,
-                    (layout.id("<note>"), *self.text_ids(f"{n.topic}: {n.text}" if n.topic else n.text)[
-                        : self.max_note_tokens
-                    ]),
+                    (layout.id("<note>"), *self.text_ids(n.text)[: self.max_note_tokens]),
                 )
                 for i, n in enumerate(history.notes)
                 if n.time < now
@@ -171,3 +171,63 @@ def collate(sequences: Sequence[Sequence[int]], pad_id: int) -> dict[str, torch.
         attention_mask[row, width - len(sequence) :] = 1
     position_ids = (attention_mask.cumsum(dim=1) - 1).clamp(min=0)
     return {"input_ids": input_ids, "attention_mask": attention_mask, "position_ids": position_ids}
+
+
+def _catalog_text(item: Item) -> str:
+    return " / ".join(part for part in (item.name_en, item.name_zh, item.category, item.brand) if part)
+
+
+def tokenizer_texts(dataset: Dataset, split: Split) -> list[str]:
+    """The text BPE is trained on: catalog names and the TRAIN split's consultation notes."""
+    texts = [_catalog_text(item) for item in dataset.items]
+    texts += [note.text for history in split.train for note in history.notes]
+    return texts
+
+
+def pretraining_sequences(
+    dataset: Dataset, split: Split, serializer: Serializer, config: TrainConfig, rng: random.Random
+) -> list[list[int]]:
+    """Step 1's corpus, from the catalog and the TRAIN split only.
+
+    Catalog lines tie each item token to its names both ways
+    (``<catalog> <item_i> text`` and ``<catalog> text <rec> <item_i>``), so
+    text learns to point at items; notes appear as plain text; each train
+    history gives ``pretrain_cuts_per_history`` serialized prefixes (always
+    including its last purchase) followed by the item bought there.
+    """
+    layout, budget = serializer.layout, config.context_tokens
+    bos, eos, cat, rec = (layout.id(t) for t in ("<bos>", "<eos>", "<catalog>", "<rec>"))
+    sequences: list[list[int]] = []
+    for item in dataset.items:
+        text = list(serializer.text_ids(_catalog_text(item)))[: budget - 6]
+        token = layout.item_token(item.index)
+        sequences.append([bos, cat, token, *text, eos])
+        sequences.append([bos, cat, *text, rec, token, eos])
+    if serializer.use_text:
+        for history in split.train:
+            for note in history.notes:
+                sequences.append([bos, layout.id("<note>"), *serializer.text_ids(note.text)[: budget - 3], eos])
+    for history in split.train:
+        positions = _sample_positions(len(history.purchases), config.pretrain_cuts_per_history, rng)
+        for position in positions:
+            purchase = history.purchases[position]
+            prefix = serializer.encode(history.before(purchase.time), purchase.time)
+            sequences.append(prefix + [layout.item_token(purchase.item)])
+    return sequences
+
+
+def _sample_positions(count: int, limit: int, rng: random.Random) -> list[int]:
+    # Always the latest position, plus a random sample of the others, in time order.
+    if count <= limit:
+        return list(range(count))
+    return sorted(rng.sample(range(count - 1), limit - 1)) + [count - 1]
+
+
+def finetune_examples(train: Sequence[History], limit: int, rng: random.Random) -> list[Example]:
+    """Next-item examples of the train histories: at most ``limit`` purchase positions per history."""
+    examples = []
+    for history in train:
+        for position in _sample_positions(len(history.purchases), limit, rng):
+            purchase = history.purchases[position]
+            examples.append(Example(history=history.before(purchase.time), target=purchase.item, time=purchase.time))
+    return examples

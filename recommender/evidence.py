@@ -1,0 +1,98 @@
+"""Why an item was recommended: leave-one-out attribution on the model itself.
+
+For each recent event of the context (a purchase, a consultation note, the
+current conversation) the input is serialized once more without it and
+re-scored; the event's weight for an item is the drop in that item's
+log-probability. All variants of one context go through the model in one
+batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+import numpy as np
+
+from recommender.serialization import Serializer
+
+CONVERSATION = "conversation"
+
+
+class _Scorer(Protocol):
+    serializer: Serializer
+
+    def score_token_ids(self, sequences: list[list[int]], kind: str = "product") -> np.ndarray: ...
+
+
+class _ContextLike(Protocol):
+    history: object
+    now: datetime
+    conversation: str
+    language: str | None
+    tier: str | None
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One event that raised an item's score.
+
+    ``kind`` is "purchase", "note" or "conversation"; ``position`` indexes
+    ``history.purchases`` or ``history.notes`` (-1 for the conversation);
+    ``drop`` is how much the item's log-probability falls without the event.
+    """
+
+    kind: str
+    position: int
+    time: datetime | None
+    drop: float
+
+
+def explain(
+    model: _Scorer,
+    context: _ContextLike,
+    items: Sequence[int],
+    *,
+    kind: str = "product",
+    top_n: int = 3,
+    max_events: int = 24,
+) -> dict[int, list[Evidence]]:
+    """The events that moved each of ``items`` up most, strongest first.
+
+    Args:
+        model: A ``GPTRecommender`` (anything with ``serializer`` and ``score_token_ids``).
+        context: A ``recommender.gpt.Context``.
+        items: Indices (within ``kind``) of the recommended items to explain.
+        kind: "product", "service" or "coupon".
+        top_n: Evidence kept per item; only events whose removal lowers the score.
+        max_events: Only the most recent events are tried (older ones rarely fit the budget anyway).
+
+    Returns:
+        ``{item: [Evidence, ...]}`` with up to ``top_n`` entries each.
+    """
+    serializer = model.serializer
+    history, now = context.history, context.now
+    events = serializer.events(history, now)[-max_events:]  # type: ignore[arg-type]
+
+    def encode(skip: frozenset[tuple[str, int]] = frozenset(), conversation: str = context.conversation) -> list[int]:
+        return serializer.encode(history, now, conversation=conversation, language=context.language,  # type: ignore[arg-type]
+                                 tier=context.tier, skip=skip)
+
+    candidates = [(event.kind, event.position, event.time) for event in events]
+    variants = [encode()] + [encode(skip=frozenset({(k, p)})) for k, p, _ in candidates]
+    if context.conversation and serializer.use_text:
+        candidates.append((CONVERSATION, -1, None))
+        variants.append(encode(conversation=""))
+    logp = model.score_token_ids(variants, kind)
+    result: dict[int, list[Evidence]] = {}
+    for item in items:
+        drops = logp[0, item] - logp[1:, item]
+        order = np.argsort(-drops, kind="stable")
+        result[item] = [
+            Evidence(kind=candidates[j][0], position=candidates[j][1], time=candidates[j][2], drop=float(drops[j]))
+            for j in order[:top_n]
+            if drops[j] > 0
+        ]
+    return result

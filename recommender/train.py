@@ -1,0 +1,305 @@
+"""Training the GPT recommender: step 1 pretraining, step 2 LoRA fine-tuning.
+
+``python -m recommender.train --preset small --database-url sqlite:///var/shop.db --out var/models/gpt``
+
+Step 1 trains the base as a causal LM on the store's corpus (catalog text,
+consultation text and serialized purchase histories of the TRAIN split
+only). Step 2 puts a LoRA adapter on it and trains next-item prediction:
+for a purchase of a train history, input = serialization of everything
+strictly before it, loss = cross-entropy over all catalog item tokens at
+``<rec>``. Early stopping on validation NDCG@10; resumable; reproducible
+from the seed. Artifacts in ``--out``::
+
+    config.json  items.json  tokenizer/  base/  adapters/<name>/  checkpoint/  train_log.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from recommender.config import PRESETS, TrainConfig, preset
+from recommender.dataset import Dataset, Example, Split, leave_one_out, load_store
+from recommender.metrics import ndcg_at_k, rank_of_targets
+from recommender.model import add_adapter, build_base, count_parameters, load_base, pick_device, save_adapter, score_sequences
+from recommender.serialization import Serializer, collate, finetune_examples, pretraining_sequences, tokenizer_texts
+from recommender.tokenizer import TokenLayout, extend_tokenizer, save_tokenizer, train_tokenizer
+
+
+@dataclass
+class TrainResult:
+    """What ``train`` produced: the fitted model (adapter on) and its measurements."""
+
+    model: torch.nn.Module
+    serializer: Serializer
+    config: TrainConfig
+    epochs: int
+    best_valid_ndcg10: float | None
+    log: dict = field(default_factory=dict)
+
+
+def seed_everything(seed: int) -> None:
+    """Seed python, numpy and torch."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def _batches(sequences: list, batch_size: int, rng: random.Random, length: Callable[[object], int]) -> list[list]:
+    # Shuffle, then sort within windows of 50 batches by length: little padding, still random.
+    shuffled = sequences[:]
+    rng.shuffle(shuffled)
+    window = batch_size * 50
+    batches = []
+    for first in range(0, len(shuffled), window):
+        chunk = sorted(shuffled[first : first + window], key=length)
+        batches += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
+    rng.shuffle(batches)
+    return batches
+
+
+def _optimizer(params: list[torch.nn.Parameter], lr: float, config: TrainConfig, total_steps: int):
+    optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=config.weight_decay)
+    warmup = max(1, int(config.warmup_fraction * total_steps))
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        progress = min(1.0, (step - warmup) / max(1, total_steps - warmup))
+        return 0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * progress))
+
+    return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def _autocast(device: torch.device):
+    return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
+
+
+def pretrain(model, sequences: list[list[int]], layout: TokenLayout, config: TrainConfig, *, device: torch.device,
+             checkpoint: Path, progress: bool = True) -> dict:
+    """Step 1: causal-LM training of every base parameter; resumes from ``checkpoint`` per epoch."""
+    rng = random.Random(config.seed)
+    steps_per_epoch = -(-len(sequences) // config.pretrain_batch_size)
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer, scheduler = _optimizer(params, config.pretrain_lr, config, steps_per_epoch * config.pretrain_epochs)
+    start_epoch, log = 0, {"epochs": [], "tokens": 0, "seconds": 0.0}
+    if checkpoint.exists():
+        state = torch.load(checkpoint, map_location=device, weights_only=False)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        start_epoch, log = state["epoch"], state["log"]
+        rng.setstate(state["rng"])
+    deadline = time.monotonic() + 60 * config.max_pretrain_minutes if config.max_pretrain_minutes else None
+    model.train()
+    for epoch in range(start_epoch, config.pretrain_epochs):
+        started, tokens, losses = time.monotonic(), 0, []
+        batches = _batches(sequences, config.pretrain_batch_size, rng, len)
+        for batch_sequences in tqdm(batches, desc=f"pretrain {epoch + 1}/{config.pretrain_epochs}", disable=not progress):
+            batch = {k: v.to(device) for k, v in collate(batch_sequences, layout.id("<pad>")).items()}
+            labels = batch["input_ids"].masked_fill(batch["attention_mask"] == 0, -100)
+            with _autocast(device):
+                loss = model(**batch, labels=labels).loss
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, config.grad_clip)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+            losses.append(loss.item())
+            tokens += int(batch["attention_mask"].sum())
+            if deadline and time.monotonic() > deadline:
+                break
+        seconds = time.monotonic() - started
+        log["epochs"].append({"epoch": epoch + 1, "loss": float(np.mean(losses)), "tokens_per_s": tokens / seconds})
+        log["tokens"] += tokens
+        log["seconds"] += seconds
+        torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                    "epoch": epoch + 1, "log": log, "rng": rng.getstate(), "config": config.to_dict()}, checkpoint)
+        if deadline and time.monotonic() > deadline:
+            log["stopped_by_time"] = True
+            break
+    return log
+
+
+def next_item_loss(model, batch: dict[str, torch.Tensor], layout: TokenLayout) -> torch.Tensor:
+    """Cross-entropy over all catalog items at every position whose next token is an item.
+
+    Each serialized prefix ends ``<rec> <item_target>``; its earlier
+    ``<purchase> <item>`` pairs are next-item predictions too, each seeing
+    only what precedes it in the sequence, so one pass trains every purchase
+    of the prefix (as SASRec does) instead of only the last.
+    """
+    start, stop = layout.kind_range("product")
+    logits = model(**batch).logits[:, :-1]
+    following = batch["input_ids"][:, 1:]
+    is_target = (following >= start) & (following < stop) & (batch["attention_mask"][:, 1:] == 1)
+    return torch.nn.functional.cross_entropy(logits[is_target][:, start:stop].float(), following[is_target] - start)
+
+
+def validate(model, serializer: Serializer, examples: tuple[Example, ...], config: TrainConfig, device) -> float:
+    """NDCG@10 of the model on ``examples`` (full ranking over all items)."""
+    if not examples:
+        return 0.0
+    scores = score_sequences(model, [serializer.encode(e.history, e.time) for e in examples], serializer.layout,
+                             batch_size=config.eval_batch_size, device=device)
+    return ndcg_at_k(rank_of_targets(scores.numpy(), np.array([e.target for e in examples])), 10)
+
+
+def finetune(model, serializer: Serializer, split: Split, config: TrainConfig, *, device: torch.device,
+             checkpoint: Path, adapter_dir: Path, progress: bool = True) -> dict:
+    """Step 2: LoRA + catalog-token training on next-item cross-entropy, early stopping on valid NDCG@10.
+
+    Each epoch serializes ``finetune_cuts_per_history`` prefixes of every
+    train history (always the one ending at its last purchase), each
+    followed by the item bought there (see ``next_item_loss``).
+    """
+    rng = random.Random(config.seed + 1)
+    layout = serializer.layout
+    params = [p for p in model.parameters() if p.requires_grad]
+    per_epoch = len(finetune_examples(split.train, config.finetune_cuts_per_history, random.Random(0)))
+    steps_per_epoch = -(-per_epoch // config.finetune_batch_size)
+    optimizer, scheduler = _optimizer(params, config.finetune_lr, config, steps_per_epoch * config.finetune_epochs)
+    start_epoch, log = 0, {"epochs": [], "best_valid_ndcg10": None, "best_epoch": 0, "seconds": 0.0, "tokens": 0}
+    best_state = None
+    if checkpoint.exists():
+        state = torch.load(checkpoint, map_location=device, weights_only=False)
+        model.load_state_dict(state["trainable"], strict=False)
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        start_epoch, log, best_state = state["epoch"], state["log"], state["best"]
+        rng.setstate(state["rng"])
+    deadline = time.monotonic() + 60 * config.max_finetune_minutes if config.max_finetune_minutes else None
+    valid = split.valid
+    if config.max_valid_examples is not None and len(valid) > config.max_valid_examples:
+        valid = tuple(random.Random(config.seed).sample(valid, config.max_valid_examples))
+    for epoch in range(start_epoch, config.finetune_epochs):
+        model.train()
+        started, tokens, losses = time.monotonic(), 0, []
+        examples = finetune_examples(split.train, config.finetune_cuts_per_history, rng)
+        sequences = [serializer.encode(e.history, e.time) + [layout.item_token(e.target)] for e in examples]
+        batches = _batches(sequences, config.finetune_batch_size, rng, len)
+        for batch_sequences in tqdm(batches, desc=f"finetune {epoch + 1}/{config.finetune_epochs}", disable=not progress):
+            batch = {k: v.to(device) for k, v in collate(batch_sequences, layout.id("<pad>")).items()}
+            with _autocast(device):
+                loss = next_item_loss(model, batch, layout)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, config.grad_clip)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+            losses.append(loss.item())
+            tokens += int(batch["attention_mask"].sum())
+            if deadline and time.monotonic() > deadline:
+                break
+        seconds = time.monotonic() - started
+        ndcg = validate(model, serializer, valid, config, device)
+        log["epochs"].append({"epoch": epoch + 1, "loss": float(np.mean(losses)), "valid_ndcg10": ndcg,
+                              "tokens_per_s": tokens / seconds, "seconds": seconds})
+        log["seconds"] += seconds
+        log["tokens"] += tokens
+        if log["best_valid_ndcg10"] is None or ndcg > log["best_valid_ndcg10"]:
+            log["best_valid_ndcg10"], log["best_epoch"] = ndcg, epoch + 1
+            best_state = {k: v.detach().cpu().clone() for k, v in model.named_parameters() if v.requires_grad}
+            save_adapter(model, adapter_dir)
+        trainable = {name for name, p in model.named_parameters() if p.requires_grad}
+        torch.save({"trainable": {k: v for k, v in model.state_dict().items() if k in trainable},
+                    "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "epoch": epoch + 1,
+                    "log": log, "best": best_state, "rng": rng.getstate(), "config": config.to_dict()}, checkpoint)
+        if epoch + 1 - log["best_epoch"] >= config.patience or (deadline and time.monotonic() > deadline):
+            break
+    if best_state is not None:
+        model.load_state_dict(best_state, strict=False)
+    model.eval()
+    return log
+
+
+def train(dataset: Dataset, split: Split, config: TrainConfig, out_dir: str | Path, *, use_text: bool = True,
+          base_model: str | None = None, adapter_name: str = "default", resume: bool = False,
+          progress: bool = True) -> TrainResult:
+    """Pretrain a base and fine-tune a named LoRA adapter on ``split``; write every artifact to ``out_dir``.
+
+    With ``resume`` an existing ``out_dir`` continues where its checkpoints
+    stopped; without it ``out_dir`` must not hold a previous run.
+    """
+    out = Path(out_dir)
+    if out.exists() and any(out.iterdir()) and not resume:
+        raise FileExistsError(f"{out} is not empty; pass resume=True (--resume) to continue it")
+    (out / "checkpoint").mkdir(parents=True, exist_ok=True)
+    config.save(out / "config.json")
+    (out / "items.json").write_text(json.dumps([item.key for item in dataset.items]) + "\n", encoding="utf-8")
+    seed_everything(config.seed)
+    if config.torch_threads:
+        torch.set_num_threads(config.torch_threads)
+    device = pick_device()
+    counts = dict(n_items=dataset.n_items)
+    if base_model:
+        from transformers import AutoTokenizer
+
+        tokenizer, layout = extend_tokenizer(AutoTokenizer.from_pretrained(base_model), **counts)
+        base = load_base(base_model, layout)
+    else:
+        tokenizer, layout = train_tokenizer(tokenizer_texts(dataset, split), vocab_size=config.bpe_vocab_size,
+                                            min_frequency=config.bpe_min_frequency, **counts)
+        base = build_base(config, layout)
+    save_tokenizer(tokenizer, layout, out / "tokenizer")
+    base.to(device)
+    serializer = Serializer(tokenizer, layout, budget=config.context_tokens, max_note_tokens=config.max_note_tokens,
+                            max_conversation_tokens=config.max_conversation_tokens, use_text=use_text)
+    log: dict = {"device": device.type, "use_text": use_text, "parameters": count_parameters(base)[1]}
+    if (out / "base" / "config.json").exists():
+        base = type(base).from_pretrained(out / "base").to(device)
+    else:
+        sequences = pretraining_sequences(dataset, split, serializer, config, random.Random(config.seed))
+        log["pretrain"] = pretrain(base, sequences, layout, config, device=device,
+                                   checkpoint=out / "checkpoint" / "pretrain.pt", progress=progress)
+        base.save_pretrained(out / "base")
+    model = add_adapter(base, config, layout)
+    log["trainable_parameters"] = count_parameters(model)[0]
+    log["finetune"] = finetune(model, serializer, split, config, device=device,
+                               checkpoint=out / "checkpoint" / f"finetune-{adapter_name}.pt",
+                               adapter_dir=out / "adapters" / adapter_name, progress=progress)
+    (out / "train_log.json").write_text(json.dumps(log, indent=2) + "\n", encoding="utf-8")
+    return TrainResult(model=model, serializer=serializer, config=config, epochs=len(log["finetune"]["epochs"]),
+                       best_valid_ndcg10=log["finetune"]["best_valid_ndcg10"], log=log)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """CLI entry point (see the module docstring)."""
+    parser = argparse.ArgumentParser(prog="python -m recommender.train", description=__doc__.split("\n")[0])
+    parser.add_argument("--preset", default="small", choices=sorted(PRESETS))
+    parser.add_argument("--database-url", help="store database URL (default: the settings' database_url)")
+    parser.add_argument("--out", required=True, help="artifact folder, e.g. var/models/gpt-small")
+    parser.add_argument("--base-model", help="local HF causal-LM checkpoint to start from instead of a fresh GPT-2")
+    parser.add_argument("--adapter-name", default="default", help="name of the LoRA adapter (one per refresh)")
+    parser.add_argument("--no-text", action="store_true", help="ablation: feed no consultation text")
+    parser.add_argument("--resume", action="store_true", help="continue from the checkpoints in --out")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--threads", type=int, help="torch CPU threads (default: the preset's torch_threads)")
+    args = parser.parse_args(argv)
+    url = args.database_url
+    if url is None:
+        from store.settings import load_settings
+
+        url = load_settings().database_url
+    dataset = load_store(url)
+    config = replace(preset(args.preset), seed=args.seed)
+    if args.threads:
+        config = replace(config, torch_threads=args.threads)
+    started = time.monotonic()
+    result = train(dataset, leave_one_out(dataset), config, args.out, use_text=not args.no_text,
+                   base_model=args.base_model, adapter_name=args.adapter_name, resume=args.resume)
+    print(json.dumps({"seconds": round(time.monotonic() - started, 1), "epochs": result.epochs,
+                      "best_valid_ndcg10": result.best_valid_ndcg10}))
+
+
+if __name__ == "__main__":
+    main()

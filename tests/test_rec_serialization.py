@@ -1,0 +1,155 @@
+"""Serialization invariants: deterministic, within budget, nothing from the future, text switch."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from recommender.dataset import History, Note, Purchase, leave_one_out
+from recommender.config import preset
+from recommender.serialization import Serializer, collate, finetune_examples, gap_token, pretraining_sequences
+from recommender.tokenizer import load_tokenizer, save_tokenizer, train_tokenizer
+from tests.test_rec_model_toy import toy_dataset
+
+NOW = datetime(2026, 1, 1)
+N_ITEMS = 12
+
+
+@pytest.fixture(scope="module")
+def vocab():
+    texts = ["looking for tea", "我想买茶叶", "future secret zebra", "my camera broke", "跑鞋 shoes"] * 20
+    return train_tokenizer(texts, n_items=N_ITEMS, n_services=2, n_coupons=3, vocab_size=400, min_frequency=1)
+
+
+def make_serializer(vocab, budget=64, use_text=True):
+    tokenizer, layout = vocab
+    return Serializer(tokenizer, layout, budget=budget, max_note_tokens=8, max_conversation_tokens=8, use_text=use_text)
+
+
+histories = st.builds(
+    lambda purchases, notes: History(
+        customer="c", language="en", tier="gold",
+        purchases=tuple(sorted((Purchase(NOW - timedelta(hours=h), i) for h, i in purchases), key=lambda p: p.time)),
+        notes=tuple(sorted((Note(NOW - timedelta(hours=h), t, "x") for h, t in notes), key=lambda n: n.time)),
+    ),
+    st.lists(st.tuples(st.integers(-500, 5000), st.integers(0, N_ITEMS - 1)), max_size=40),
+    st.lists(st.tuples(st.integers(-500, 5000), st.sampled_from(["looking for tea", "my camera broke", "我想买茶叶"])),
+             max_size=10),
+)
+
+
+@settings(max_examples=30, deadline=None)
+@given(history=histories, budget=st.integers(20, 80), conversation=st.sampled_from(["", "跑鞋 shoes please"]))
+def test_budget_respected_and_structure_kept(vocab, history, budget, conversation):
+    serializer = make_serializer(vocab, budget=budget)
+    layout = serializer.layout
+    ids = serializer.encode(history, NOW, conversation=conversation)
+    assert len(ids) <= budget
+    assert ids[0] == layout.id("<bos>") and ids[-1] == layout.id("<rec>")
+    # The conversation (up to its cap) is always there, whatever the budget.
+    conversation_ids = list(serializer.text_ids(conversation))[-serializer.max_conversation_tokens :]
+    assert ids[-2 - len(conversation_ids) : -1] == [layout.id("<now>"), *conversation_ids]
+    assert ids == serializer.encode(history, NOW, conversation=conversation)  # deterministic
+
+
+@settings(max_examples=30, deadline=None)
+@given(history=histories)
+def test_nothing_at_or_after_now_appears(vocab, history):
+    serializer = make_serializer(vocab, budget=400)
+    layout = serializer.layout
+    ids = serializer.encode(history, NOW)
+    past_items = {layout.item_token(p.item) for p in history.purchases if p.time < NOW}
+    items_in_input = {t for t in ids if layout.item_offset <= t < layout.item_offset + N_ITEMS}
+    assert items_in_input == past_items
+    assert ids.count(layout.id("<purchase>")) == sum(p.time < NOW for p in history.purchases)
+    assert ids.count(layout.id("<note>")) == sum(n.time < NOW for n in history.notes)
+
+
+def test_the_future_cannot_change_the_input(vocab):
+    serializer = make_serializer(vocab)
+    past = History("c", "en", "gold", (Purchase(NOW - timedelta(days=3), 1),), (Note(NOW - timedelta(days=2), "my camera broke", "q"),))
+    future = History("c", "en", "gold", past.purchases + (Purchase(NOW, 2), Purchase(NOW + timedelta(days=1), 3)),
+                     past.notes + (Note(NOW + timedelta(hours=1), "future secret zebra", "q"),))
+    assert serializer.encode(past, NOW) == serializer.encode(future, NOW)
+
+
+def test_oldest_events_are_dropped_first(vocab):
+    serializer = make_serializer(vocab, budget=24)
+    layout = serializer.layout
+    purchases = tuple(Purchase(NOW - timedelta(days=30 - d), d % N_ITEMS) for d in range(20))
+    ids = serializer.encode(History("c", "en", "gold", purchases, ()), NOW)
+    kept = [t - layout.item_offset for t in ids if layout.item_offset <= t < layout.item_offset + N_ITEMS]
+    expected = [p.item for p in purchases][-len(kept):]
+    assert kept == expected and 0 < len(kept) < 20
+
+
+def test_without_text_no_note_or_conversation_token(vocab):
+    serializer = make_serializer(vocab, use_text=False)
+    layout = serializer.layout
+    history = History("c", "zh", "silver", (Purchase(NOW - timedelta(days=1), 4),), (Note(NOW - timedelta(days=2), "my camera broke", "q"),))
+    ids = serializer.encode(history, NOW, conversation="looking for tea")
+    text_ids = [t for t in ids if t >= len(layout.structural) and not layout.item_offset <= t < layout.vocab_size]
+    assert text_ids == [] and layout.id("<note>") not in ids
+    assert ids == [layout.id("<bos>"), layout.id("<lang_zh>"), layout.id("<tier_silver>"), layout.id("<gap_1w>"),
+                   layout.id("<purchase>"), layout.item_token(4), layout.id("<now>"), layout.id("<rec>")]
+
+
+def test_anonymous_visitor_is_served_from_the_conversation(vocab):
+    serializer = make_serializer(vocab)
+    ids = serializer.encode(None, NOW, conversation="looking for tea", language="zh")
+    layout = serializer.layout
+    assert ids[:3] == [layout.id("<bos>"), layout.id("<lang_zh>"), layout.id("<tier_none>")]
+    assert list(serializer.text_ids("looking for tea")) == ids[4:-1]
+
+
+@pytest.mark.parametrize(("days", "token"), [(0.5, "<gap_1d>"), (3, "<gap_1w>"), (20, "<gap_1m>"), (400, "<gap_old>")])
+def test_gap_buckets(days, token):
+    assert gap_token(NOW - timedelta(days=days), NOW) == token
+
+
+def test_collate_left_pads_so_every_row_ends_at_the_last_position():
+    batch = collate([[5, 6, 7], [8]], pad_id=0)
+    assert batch["input_ids"].tolist() == [[5, 6, 7], [0, 0, 8]]
+    assert batch["attention_mask"].tolist() == [[1, 1, 1], [0, 0, 1]]
+    assert batch["position_ids"].tolist() == [[0, 1, 2], [0, 0, 0]]
+
+
+def test_tokenizer_round_trip_and_contiguous_catalog_ids(vocab, tmp_path):
+    tokenizer, layout = vocab
+    save_tokenizer(tokenizer, layout, tmp_path)
+    again, layout_again = load_tokenizer(tmp_path)
+    assert layout_again == layout
+    assert again.convert_ids_to_tokens([layout.item_token(5)]) == ["<item_5>"]
+    assert layout.kind_range("coupon") == (layout.coupon_offset, layout.coupon_offset + 3)
+    text = "我想买茶叶 and running shoes"
+    assert again.decode(again.encode(text, add_special_tokens=False)) == text
+
+
+def test_training_inputs_never_contain_validation_or_test_targets():
+    toy = toy_dataset(n_customers=20)
+    # Give every validation/test target its own fresh catalog item: none may appear in any training input.
+    items, histories = list(toy.items), []
+    for history in toy.histories:
+        purchases = list(history.purchases)
+        if len(purchases) >= 3:
+            for position in (-2, -1):
+                items.append(replace(items[0], index=len(items), key=f"HELD{len(items)}"))
+                purchases[position] = replace(purchases[position], item=len(items) - 1)
+        histories.append(replace(history, purchases=tuple(purchases)))
+    dataset = replace(toy, items=tuple(items), histories=tuple(histories))
+    held_out = set(range(toy.n_items, dataset.n_items))
+    split = leave_one_out(dataset)
+    config = preset("tiny")
+    tokenizer, layout = train_tokenizer(["looking for tea"], n_items=dataset.n_items, vocab_size=300, min_frequency=1)
+    serializer = Serializer(tokenizer, layout, budget=config.context_tokens, max_note_tokens=8, max_conversation_tokens=8)
+    examples = finetune_examples(split.train, 100, random.Random(0))
+    assert examples and not {e.target for e in examples} & held_out
+    sequences = pretraining_sequences(dataset, split, serializer, config, random.Random(0))
+    history_sequences = [s for s in sequences if s[1] != layout.id("<catalog>")]
+    assert history_sequences
+    assert not {t - layout.item_offset for s in history_sequences for t in s} & held_out
