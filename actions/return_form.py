@@ -85,10 +85,11 @@ class ValidateReturnForm(FormValidationAction):
     ) -> list[dict[str, Any]]:
         try:
             turn = await open_turn(tracker)
-            events = await self._validate(turn, dispatcher, tracker)
+            # No `lang` SlotSet here: Rasa counts any SlotSet from the validator as a
+            # validated answer, and would then never hand a "no" over to the rules.
+            return await self._validate(turn, dispatcher, tracker)
         except TurnFailed:
             return apologize(dispatcher, first_language(tracker)) + clear_form_slots()
-        return [SlotSet("lang", turn.lang), *events]
 
     async def _validate(self, turn: Turn, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
         candidates = tracker.slots_to_validate()
