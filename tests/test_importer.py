@@ -61,6 +61,19 @@ def test_good_imports_on_both_backends(store_url: str, engine: Engine) -> None:
         assert len(set(numbers)) == len(numbers) and all(len(n) == 10 and n.startswith("SO") for n in numbers)
 
 
+def test_sequence_items_that_are_known_skus_keep_their_product(sqlite_url: str, tmp_path: Path) -> None:
+    run_import(sqlite_url, "catalog", FIXTURES / "catalog.csv", progress=False)
+    path = tmp_path / "seq.txt"
+    path.write_text("u1 TEA-001 brand-new\n", encoding="utf-8")
+    summary = run_import(sqlite_url, "sequences", path, progress=False)
+    assert summary.counts["products_created"] == 1
+    engine = make_engine(sqlite_url)
+    with engine.connect() as connection:
+        prices = dict(connection.execute(select(models.Product.sku, models.OrderLine.unit_price).join(models.OrderLine)).tuples().all())
+    engine.dispose()
+    assert prices == {"TEA-001": Decimal("59.90"), "brand-new": Decimal("0")}
+
+
 def test_reimporting_a_catalog_updates_by_sku(sqlite_url: str, tmp_path: Path) -> None:
     run_import(sqlite_url, "catalog", FIXTURES / "catalog.csv", progress=False)
     changed = tmp_path / "changed.csv"

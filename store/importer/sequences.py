@@ -24,7 +24,8 @@ def import_sequences(session: Session, path: str | Path, *, progress: bool = Fal
     """Load a sequence file: customers and placeholder products created as needed.
 
     New items become products in the "imported" category named by their id,
-    price 0 and stock 1. Each item is one order line in its own order, one
+    price 0 and stock 1; an item id that is an existing SKU is that product,
+    at its price. Each item is one order line in its own order, one
     day apart, the last on ``SEQUENCE_END``.
     """
     sequences: list[tuple[str, list[str]]] = []
@@ -45,7 +46,8 @@ def import_sequences(session: Session, path: str | Path, *, progress: bool = Fal
                 raise ImportRowError(path, number, "items", f"item id longer than 64 characters: {item[:20]!r}...")
         first_line[user] = number
         sequences.append((user, items))
-    products = dict(session.execute(select(Product.sku, Product.id)).tuples().all())
+    known = {sku: (pid, price) for sku, pid, price in session.execute(select(Product.sku, Product.id, Product.price))}
+    products = {sku: pid for sku, (pid, _) in known.items()}
     new_items = sorted({item for _, items in sequences for item in items} - products.keys())
     category_ids, new_categories = ensure_categories(session, {IMPORTED_CATEGORY} if new_items else set())
     ids = reserve_ids(session, Product, len(new_items))
@@ -60,7 +62,7 @@ def import_sequences(session: Session, path: str | Path, *, progress: bool = Fal
     for user, items in sequences:
         for i, item in enumerate(items):
             order = ImportedOrder(user, SEQUENCE_END - timedelta(days=len(items) - 1 - i))
-            order.add(products[item], 1, Decimal("0"))
+            order.add(products[item], 1, known[item][1] if item in known else Decimal("0"))
             orders.append(order)
     orders.sort(key=lambda o: (o.placed_at, o.customer))
     counts = write_orders(session, orders, seed=f"sequences:{path}", progress=progress)
