@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import json
 import multiprocessing
 import resource
 import sys
@@ -239,8 +240,23 @@ def _renamed(dataset: Dataset, name: str) -> Dataset:
     return Dataset(name=name, items=dataset.items, histories=dataset.histories, has_text=dataset.has_text)
 
 
+def describe_source(spec: str, database_url: str | None) -> str:
+    """Where the data came from, for the report (passwords hidden; the demo's build time when known)."""
+    if spec not in ("demo", "store"):
+        return str(Path(spec).resolve())
+    from sqlalchemy.engine import make_url
+
+    url = database_url or (f"sqlite:///{REPO_ROOT / 'var' / 'shop.db'}" if spec == "demo" else "settings")
+    text = make_url(url).render_as_string(hide_password=True) if url != "settings" else "configured database"
+    stamp = REPO_ROOT / "var" / "demo-build.json"
+    if spec == "demo" and database_url is None and stamp.exists():
+        built = [entry.get("built_at") for entry in json.loads(stamp.read_text(encoding="utf-8")).values()]
+        text += f" (built {', '.join(str(b) for b in built)})"
+    return text
+
+
 def evaluate(dataset: Dataset, models: Sequence[str], options: ModelOptions, out: Path, *,
-             progress: bool = True, isolate: bool = True) -> list[ModelResult]:
+             progress: bool = True, isolate: bool = True, source: str = "") -> list[ModelResult]:
     """Split once, run every model on that split, write the report to ``out``; return the results."""
     from recommender.report import write_report
 
@@ -258,7 +274,7 @@ def evaluate(dataset: Dataset, models: Sequence[str], options: ModelOptions, out
                    else result.detail.splitlines()[0])
         _say(progress, f"[{position}/{len(models)}] {name}: {result.status}: {summary}")
         results.append(result)
-    write_report(out, dataset, split, results, options=asdict(options))
+    write_report(out, dataset, split, results, options=asdict(options), source=source)
     _say(progress, f"report written to {out}/report.md, report.json, ndcg.png")
     return results
 
@@ -300,7 +316,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                            gpt_preset=args.gpt_preset, gpt_base_model=args.gpt_base_model)
     dataset = load_dataset(args.dataset, args.database_url)
     out = args.out or REPO_ROOT / "results" / "eval" / dataset.name
-    results = evaluate(dataset, models, options, out, progress=not args.quiet)
+    results = evaluate(dataset, models, options, out, progress=not args.quiet,
+                       source=describe_source(args.dataset, args.database_url))
     failed = [r.name for r in results if r.status == "failed"]
     if failed:
         print(f"failed: {', '.join(failed)} (see {out}/report.md)", file=sys.stderr)

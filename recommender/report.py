@@ -53,14 +53,14 @@ def dataset_summary(dataset: Dataset, split: Split) -> dict[str, object]:
 
 
 def write_report(out: Path, dataset: Dataset, split: Split, results: list[ModelResult], *,
-                 options: dict[str, object]) -> None:
+                 options: dict[str, object], source: str = "") -> None:
     """Write the three report files into ``out`` (created if needed)."""
     out.mkdir(parents=True, exist_ok=True)
     ratios = {"gpt_over_sasrec_ndcg10": ratio(results, "gpt", "sasrec"),
               "gpt_over_gpt_notext_ndcg10": ratio(results, "gpt", "gpt-notext")}
     payload = {
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "dataset": dataset_summary(dataset, split), "options": options, "ratios": ratios,
+        "dataset": dataset_summary(dataset, split) | {"source": source}, "options": options, "ratios": ratios,
         "environment": _environment(), "protocol": PROTOCOL_NOTE, "memory": MEMORY_NOTE,
         "models": [asdict(r) for r in results],
     }
@@ -74,7 +74,8 @@ def _markdown(payload: dict, results: list[ModelResult]) -> str:
     data, ratios = payload["dataset"], payload["ratios"]
     lines = [
         f"# Recommender evaluation: {data['name']}", "",
-        f"Created {payload['created_at']}. {data['histories']} customers, {data['items']} items, "
+        f"Created {payload['created_at']} from {data['source'] or 'an in-memory data set'}. "
+        f"{data['histories']} customers, {data['items']} items, "
         f"{data['interactions']} purchases, {data['notes']} consultation notes (text: {data['has_text']}); "
         f"{data['valid_examples']} validation and {data['test_examples']} test examples; "
         f"mean test history length {data['mean_test_history_length']:.1f}.", "",

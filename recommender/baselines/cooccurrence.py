@@ -35,8 +35,8 @@ class CoocParams:
 
 #: Candidates tried on VALIDATION when ``tune`` is on (never on test).
 TUNING_GRID = tuple(
-    CoocParams(window=5, backward=backward, recent=5, decay=decay)
-    for backward, decay in itertools.product((0.0, 0.5, 1.0), (0.3, 0.7))
+    CoocParams(window=5, backward=backward, recent=recent, decay=decay)
+    for backward, (recent, decay) in itertools.product((0.0, 0.5, 1.0), ((5, 0.3), (5, 0.7), (20, 0.9)))
 )
 
 
