@@ -35,7 +35,9 @@ def test_good_imports_on_both_backends(store_url: str, engine: Engine) -> None:
     catalog = run_import(store_url, "catalog", FIXTURES / "catalog.csv", progress=False)
     assert catalog.counts == {"categories_created": 2, "products_created": 4, "products_updated": 0}
     interactions = run_import(store_url, "interactions", FIXTURES / "interactions.csv", progress=False)
-    assert interactions.counts == {"customers_created": 3, "orders_created": 4, "order_lines_created": 5}
+    assert interactions.counts == {"customers_created": 3, "orders_created": 4, "order_lines_created": 5, "orders_already_there": 0}
+    again = run_import(store_url, "interactions", FIXTURES / "interactions.csv", progress=False)
+    assert again.counts == {"customers_created": 0, "orders_created": 0, "order_lines_created": 0, "orders_already_there": 4}
     sequences = run_import(store_url, "sequences", FIXTURES / "sequences.txt", progress=False)
     assert sequences.counts["products_created"] == 5 and sequences.counts["orders_created"] == 6
     with engine.connect() as connection:

@@ -45,12 +45,19 @@ def ensure_customers(session: Session, first_seen: dict[str, datetime]) -> tuple
 
 
 def write_orders(session: Session, orders: list[ImportedOrder], *, seed: str, progress: bool = False) -> dict[str, int]:
-    """Insert ``orders`` as delivered orders (delivered when placed: the source has no shipping times)."""
+    """Insert ``orders`` as delivered orders (delivered when placed: the source has no shipping times).
+
+    An order the customer already has at the same time is the same order
+    (the grouping rule), so importing a file twice adds nothing the second time.
+    """
     first_seen: dict[str, datetime] = {}
     for order in orders:
         if order.customer not in first_seen or order.placed_at < first_seen[order.customer]:
             first_seen[order.customer] = order.placed_at
     customer_ids, new_customers = ensure_customers(session, first_seen)
+    placed = set(session.execute(select(Order.customer_id, Order.placed_at)).tuples().all())
+    total = len(orders)
+    orders = [o for o in orders if (customer_ids[o.customer], o.placed_at) not in placed]
     numbers = order_numbers(session, len(orders), random.Random(seed))
     all_ids = reserve_ids(session, Order, len(orders))
     lines = 0
@@ -71,4 +78,5 @@ def write_orders(session: Session, orders: list[ImportedOrder], *, seed: str, pr
             session.execute(insert(OrderLine), line_rows)
             lines += len(line_rows)
             bar.update(len(chunk))
-    return {"customers_created": new_customers, "orders_created": len(orders), "order_lines_created": lines}
+    return {"customers_created": new_customers, "orders_created": len(orders), "order_lines_created": lines,
+            "orders_already_there": total - len(orders)}
