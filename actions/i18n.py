@@ -208,11 +208,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     "delete.yes": {"en": "Yes, delete my data", "zh": "是的，删除我的数据"},
     "delete.no": {"en": "No, keep it", "zh": "不，保留"},
     "delete.done": {
-        "en": "Done. I erased {consultations} past consultations, {recommendations} recommendation records, "
-        "{handoffs} handoff requests and {conversations} conversations ({messages} stored messages). "
+        "en": "Done. Erased: past consultations {consultations}, recommendation records {recommendations}, "
+        "handoff requests {handoffs}, other conversations {conversations} ({messages} stored messages). "
         "This conversation is erased too. Orders and returns are kept for accounting.",
-        "zh": "已完成。已删除 {consultations} 条历史咨询、{recommendations} 条推荐记录、{handoffs} 条人工客服请求和 "
-        "{conversations} 个对话（{messages} 条消息），本次对话也会一并删除。订单和退货记录依法保留。",
+        "zh": "已完成。已删除：历史咨询 {consultations} 条，推荐记录 {recommendations} 条，人工客服请求 {handoffs} 条，"
+        "其他对话 {conversations} 个（{messages} 条消息）；本次对话也会一并删除。订单和退货记录依法保留。",
     },
     "delete.anonymous": {
         "en": "You are not signed in, so the only data I hold is this conversation: it is erased now. "

@@ -22,7 +22,7 @@ from actions.matching import detect_category
 from actions.recommend_source import RecommendationRequest, RecommendationSource
 from actions.services import ServiceOffer, find_services
 from actions.textparse import mentions_any, parse_budget
-from store.models import Coupon, Customer, ItemKind, Order, OrderLine, Product, RecEventType, RecommendationEvent
+from store.models import Category, Coupon, Customer, ItemKind, Order, OrderLine, Product, RecEventType, RecommendationEvent
 from store.rules import eligible_coupons
 
 PRODUCT_LIMIT = 3
@@ -71,9 +71,10 @@ def recommend_products(
 ) -> tuple[list[ShownProduct], str | None, Decimal | None]:
     """Pick products for the message, record them as shown; also return the category name and budget used."""
     category = detect_category(session, turn.text)
+    if category is None and turn.customer and mentions_any(turn.text, _LAST_TIME):
+        last = last_category_id(session, turn.customer.id)
+        category = session.get(Category, last) if last is not None else None
     category_id = category.id if category else None
-    if category_id is None and turn.customer and mentions_any(turn.text, _LAST_TIME):
-        category_id = last_category_id(session, turn.customer.id)
     budget = parse_budget(turn.text)
     request = RecommendationRequest(turn.customer.id if turn.customer else None, category_id, budget, PRODUCT_LIMIT,
                                     turn.now)

@@ -84,6 +84,14 @@ def test_best_sellers_in_category_within_budget_are_recorded(store, session_fact
                and e.customer_id == store["alice"] for e in events)
 
 
+def test_like_last_time_uses_the_category_of_the_latest_order(store, session_factory):
+    # Alice's latest order (SO10000004) is road running shoes: the shoes category.
+    out = run_action(ActionRecommendProducts(), tracker("something like last time", customer=ALICE))
+    assert "Shoes" in out.text and "Running Socks" in out.text and "Speaker" not in out.text
+    anonymous = run_action(ActionRecommendProducts(), tracker("something like last time", sender_id="conv-anon"))
+    assert "Shoes" not in anonymous.text.split("\n")[0]
+
+
 def test_out_of_stock_and_inactive_products_are_never_recommended(store, session_factory):
     out = run_action(ActionRecommendProducts(), tracker("推荐耳机之类的数码产品"))
     assert out.slot("lang") == "zh"
