@@ -1,0 +1,111 @@
+"""The GPT recommender end to end on the toy store with the tiny preset."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import numpy as np
+import pytest
+import torch
+
+from recommender.config import preset
+from recommender.dataset import leave_one_out
+from recommender.gpt import Context, GPTRecommender
+from recommender.model import build_base, lora_targets
+from recommender.protocol import Recommender
+from recommender.serialization import collate
+from recommender.train import next_item_loss, train
+from recommender.tokenizer import save_tokenizer, train_tokenizer
+from tests.test_rec_model_toy import toy_dataset
+
+FAST = dict(pretrain_epochs=2, finetune_epochs=2, patience=2, torch_threads=1)
+
+
+@pytest.fixture(scope="module")
+def toy():
+    dataset = toy_dataset(n_customers=40)
+    return dataset, leave_one_out(dataset)
+
+
+@pytest.fixture(scope="module")
+def fitted(toy, tmp_path_factory):
+    dataset, split = toy
+    out = tmp_path_factory.mktemp("gpt")
+    model = GPTRecommender("tiny", work_dir=out, **FAST)
+    report = model.fit(dataset, split, progress=False)
+    return model, report, out
+
+
+def test_fit_reports_and_writes_artifacts(fitted):
+    model, report, out = fitted
+    assert isinstance(model, Recommender) and model.name == "gpt"
+    assert report.epochs >= 1 and report.best_valid_ndcg10 is not None and report.train_seconds > 0
+    for path in ("config.json", "items.json", "tokenizer/rec_layout.json", "base/config.json",
+                 "adapters/default/adapter_config.json", "train_log.json"):
+        assert (out / path).exists(), path
+    assert json.loads((out / "config.json").read_text())["preset"] == "tiny"
+    log = json.loads((out / "train_log.json").read_text())
+    losses = [e["loss"] for e in log["pretrain"]["epochs"]]
+    assert losses[-1] < losses[0]  # the tiny preset's pretraining loss falls
+
+
+def test_scores_cover_every_item_and_reload_identically(fitted, toy):
+    model, _, out = fitted
+    dataset, split = toy
+    scores = model.score(split.test)
+    assert scores.shape == (len(split.test), dataset.n_items) and scores.dtype == np.float32
+    assert np.isfinite(scores).all()
+    again = GPTRecommender.load(out).score(split.test)
+    assert torch.allclose(torch.from_numpy(scores), torch.from_numpy(again), atol=1e-5)
+    assert (np.argsort(-scores, axis=1)[:, :10] == np.argsort(-again, axis=1)[:, :10]).all()
+
+
+def test_anonymous_visitor_gets_a_full_distribution_from_text(fitted, toy):
+    model, _, _ = fitted
+    dataset, _ = toy
+    scores = model.score_contexts([Context(history=None, now=datetime(2026, 1, 1), conversation="looking for tea")])
+    assert scores.shape == (1, dataset.n_items)
+    assert np.exp(scores).sum() == pytest.approx(1.0, abs=1e-4)
+
+
+def test_finetuning_loss_falls_and_the_adapter_changes_the_model(toy, tmp_path):
+    dataset, split = toy
+    result = train(dataset, split, preset("tiny", **{**FAST, "finetune_epochs": 3, "patience": 3}), tmp_path / "run",
+                   progress=False)
+    losses = [e["loss"] for e in result.log["finetune"]["epochs"]]
+    assert len(losses) == 3 and losses[-1] < losses[0]
+    layout = result.serializer.layout
+    batch = collate([result.serializer.encode(h, h.purchases[-1].time) + [layout.item_token(h.purchases[-1].item)]
+                     for h in split.train[:16]], layout.id("<pad>"))
+    with torch.no_grad():
+        tuned = next_item_loss(result.model, batch, layout).item()
+        with result.model.disable_adapter():
+            untuned = next_item_loss(result.model, batch, layout).item()
+    assert tuned != pytest.approx(untuned, abs=1e-4)
+
+
+def test_same_seed_same_model_and_resume_finishes(toy, tmp_path):
+    dataset, split = toy
+    config = preset("tiny", **FAST, seed=3)
+    first = train(dataset, split, config, tmp_path / "a", progress=False)
+    second = train(dataset, split, config, tmp_path / "b", progress=False)
+    assert first.best_valid_ndcg10 == second.best_valid_ndcg10
+    with pytest.raises(FileExistsError):
+        train(dataset, split, config, tmp_path / "a", progress=False)
+    resumed = train(dataset, split, config, tmp_path / "a", resume=True, progress=False)
+    assert resumed.best_valid_ndcg10 == first.best_valid_ndcg10
+
+
+def test_a_local_pretrained_base_gets_item_tokens_and_lora(toy, tmp_path):
+    dataset, split = toy
+    config = preset("tiny", **FAST)
+    tokenizer, layout = train_tokenizer(["looking for tea", "跑鞋 shoes"] * 10, n_items=0, vocab_size=300, min_frequency=1)
+    base = build_base(config, layout)
+    base.save_pretrained(tmp_path / "hf")
+    tokenizer.save_pretrained(tmp_path / "hf")
+    model = GPTRecommender("tiny", base_model=str(tmp_path / "hf"), work_dir=tmp_path / "run", **FAST)
+    model.fit(dataset, split, progress=False)
+    assert model.serializer.layout.n_items == dataset.n_items
+    assert model.score(split.test[:3]).shape == (3, dataset.n_items)
+    assert lora_targets(base) == (["c_attn", "c_proj"], True)
