@@ -96,7 +96,9 @@ def latest_text(tracker: Tracker, max_chars: int) -> str:
 
 def first_language(tracker: Tracker) -> str:
     """The reply language when the database cannot tell the customer's profile."""
-    return i18n.choose_language(latest_text(tracker, get_context().settings.max_message_chars), tracker.get_slot("lang"))
+    return i18n.choose_language(
+        latest_text(tracker, get_context().settings.max_message_chars), tracker.get_slot("lang")
+    )
 
 
 async def open_turn(tracker: Tracker) -> Turn:
@@ -145,9 +147,7 @@ def menu_buttons(lang: str) -> list[Button]:
 class ShopAction(Action, ABC):
     """An action that answers one turn; subclasses implement ``name`` and ``answer``."""
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[dict[str, Any]]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         try:
             turn = await open_turn(tracker)
         except TurnFailed:

@@ -44,8 +44,12 @@ def build_context(settings: Settings | None = None, recommender: RecommendationS
     """
     settings = settings or load_settings()
     engine = make_engine(settings.database_url)
-    return ActionContext(settings=settings, engine=engine, session_factory=make_session_factory(engine),
-                         recommender=recommender or BestSellerSource())
+    return ActionContext(
+        settings=settings,
+        engine=engine,
+        session_factory=make_session_factory(engine),
+        recommender=recommender or BestSellerSource(),
+    )
 
 
 _lock = threading.Lock()

@@ -47,8 +47,10 @@ def latest_intent(tracker: Tracker) -> str | None:
 def latest_order_number(session: Session, customer_id: int) -> str | None:
     """The number of the customer's most recent order."""
     return session.scalar(
-        select(Order.order_number).where(Order.customer_id == customer_id)
-        .order_by(Order.placed_at.desc(), Order.id.desc()).limit(1)
+        select(Order.order_number)
+        .where(Order.customer_id == customer_id)
+        .order_by(Order.placed_at.desc(), Order.id.desc())
+        .limit(1)
     )
 
 
@@ -72,8 +74,14 @@ def open_handoff(session: Session, turn: Turn, reason: str, messages: list[str])
         # A repeated request in the same conversation updates the ticket rather than queueing a second one.
         existing.summary, existing.reason, existing.customer_id = summary, reason, customer_id or existing.customer_id
         return existing.id
-    handoff = Handoff(sender_id=turn.sender_id, customer_id=customer_id, created_at=turn.now, reason=reason,
-                      summary=summary, status="open")
+    handoff = Handoff(
+        sender_id=turn.sender_id,
+        customer_id=customer_id,
+        created_at=turn.now,
+        reason=reason,
+        summary=summary,
+        status="open",
+    )
     session.add(handoff)
     session.flush()
     return handoff.id

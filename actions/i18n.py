@@ -58,7 +58,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     # --- orders ---
     "order.anonymous": {
-        "en": "Please sign in so I can look up your orders; I can't show order details to visitors who are not signed in.",
+        "en": "Please sign in so I can look up your orders; "
+        "I can't show order details to visitors who are not signed in.",
         "zh": "请先登录，我才能查询您的订单；未登录的访客无法查看订单详情。",
     },
     "order.none": {"en": "I can't find any orders on your account yet.", "zh": "您的账户里还没有订单。"},
@@ -114,7 +115,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "{n}. {name}（订单 {order}，{date} 送达）",
     },
     "return.line_invalid": {
-        "en": "That item can't be returned: it is not on your account or not eligible for a return. Please pick one from the list.",
+        "en": "That item can't be returned: it is not on your account or not eligible for a return. "
+        "Please pick one from the list.",
         "zh": "这件商品无法退货：它不在您的账户中，或不符合退货条件。请从列表中选择。",
     },
     "return.line_unclear": {
@@ -131,7 +133,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "请填写 {min} 到 {max} 个字的退货原因。",
     },
     "return.submitted": {
-        "en": "Your return of {name} is registered (reference {reference}). We'll send you the return instructions by email.",
+        "en": "Your return of {name} is registered (reference {reference}). "
+        "We'll send you the return instructions by email.",
         "zh": "{name} 的退货申请已登记（编号 {reference}）。我们会通过邮件把退货说明发给您。",
     },
     "return.already": {
@@ -142,7 +145,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Sorry, that item can no longer be returned, so nothing was created.",
         "zh": "抱歉，这件商品已不能退货，因此没有创建退货申请。",
     },
-    "return.cancelled": {"en": "OK, I've stopped the return. Nothing was changed.", "zh": "好的，已取消退货申请，什么都没有改动。"},
+    "return.cancelled": {
+        "en": "OK, I've stopped the return. Nothing was changed.",
+        "zh": "好的，已取消退货申请，什么都没有改动。",
+    },
     # --- products ---
     "product.ask_name": {
         "en": "Which product would you like to know about? Tell me its name.",
@@ -153,10 +159,14 @@ MESSAGES: dict[str, dict[str, str]] = {
     "product.out_of_stock": {"en": "Out of stock at the moment", "zh": "暂时缺货"},
     "product.brand": {"en": "Brand: {brand}.", "zh": "品牌：{brand}。"},
     "product.details": {"en": "Details: {details}.", "zh": "参数：{details}。"},
-    "product.which": {"en": "I found several products. Which one do you mean?", "zh": "找到了几件相近的商品，您指的是哪一件？"},
+    "product.which": {
+        "en": "I found several products. Which one do you mean?",
+        "zh": "找到了几件相近的商品，您指的是哪一件？",
+    },
     "product.choice_payload": {"en": "price of {name}", "zh": "{name}多少钱"},
     "product.none": {
-        "en": "I couldn't find a product by that name. Try its exact name or SKU, or search our catalog on the website.",
+        "en": "I couldn't find a product by that name. "
+        "Try its exact name or SKU, or search our catalog on the website.",
         "zh": "没有找到这个名称的商品。请试试准确的商品名或货号，或在网站上搜索商品目录。",
     },
     # --- recommendations ---
@@ -178,10 +188,14 @@ MESSAGES: dict[str, dict[str, str]] = {
     "coupon.anonymous": {"en": "Sign in to see the coupons you can use.", "zh": "登录后即可查看您可用的优惠券。"},
     "coupon.none": {"en": "There are no coupons available to you right now.", "zh": "您目前没有可用的优惠券。"},
     "coupon.intro": {"en": "Coupons you can use:", "zh": "您可以使用的优惠券："},
-    "coupon.percent": {"en": "{name} (code {code}): {value}% off{min_spend}, valid until {until}",
-                       "zh": "{name}（券码 {code}）：{value}% 折扣{min_spend}，有效期至 {until}"},
-    "coupon.amount": {"en": "{name} (code {code}): {value} off{min_spend}, valid until {until}",
-                      "zh": "{name}（券码 {code}）：立减 {value}{min_spend}，有效期至 {until}"},
+    "coupon.percent": {
+        "en": "{name} (code {code}): {value}% off{min_spend}, valid until {until}",
+        "zh": "{name}（券码 {code}）：{value}% 折扣{min_spend}，有效期至 {until}",
+    },
+    "coupon.amount": {
+        "en": "{name} (code {code}): {value} off{min_spend}, valid until {until}",
+        "zh": "{name}（券码 {code}）：立减 {value}{min_spend}，有效期至 {until}",
+    },
     "coupon.min_spend": {"en": " on orders over {amount}", "zh": "，满 {amount} 可用"},
     # --- services ---
     "service.owned": {"en": "Services for products you own:", "zh": "适用于您已购商品的服务："},
@@ -203,7 +217,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "delete.confirm": {
         "en": "Do you want me to delete your data: your chat history, past consultations and recommendation history? "
         "Orders and returns are kept for accounting. This cannot be undone.",
-        "zh": "确定要删除您的数据吗？包括聊天记录、历史咨询和推荐记录。订单和退货记录会依法保留用于财务。此操作无法撤销。",
+        "zh": "确定要删除您的数据吗？包括聊天记录、历史咨询和推荐记录。"
+        "订单和退货记录会依法保留用于财务。此操作无法撤销。",
     },
     "delete.yes": {"en": "Yes, delete my data", "zh": "是的，删除我的数据"},
     "delete.no": {"en": "No, keep it", "zh": "不，保留"},

@@ -28,22 +28,56 @@ _FILLERS_EN = re.compile(
     r"price of|the price|price|cost(s)?|in stock|stock|available|availability|do you have|have you got|"
     r"is|are|the|a|an|of|for|it|please|size(s)?|features?|details?|specs?|any|left|there)\b"
 )
-_FILLERS_ZH = re.compile(r"多少钱|什么价|价格|价钱|售价|有货吗|有货|库存|还有吗|还有|有没有|怎么样|介绍一下|介绍|请问|尺码|参数|规格|的|吗|呢|吧|一下|这个|那个")
+_FILLERS_ZH = re.compile(
+    r"多少钱|什么价|价格|价钱|售价|有货吗|有货|库存|还有吗|还有|有没有|怎么样|介绍一下|介绍|请问|尺码|参数|规格|的|吗|呢|吧|一下|这个|那个"
+)
 
 # User words -> words that appear in category names or codes.
 CATEGORY_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "sneaker": ("shoe",), "trainer": ("shoe",), "鞋": ("shoe",), "跑鞋": ("shoe",),
-    "run": ("sport", "running", "shoe"), "跑步": ("sport", "running"), "运动": ("sport",), "健身": ("sport", "fitness"),
-    "yoga": ("sport", "fitness"), "瑜伽": ("sport", "fitness"),
-    "phone": ("phone", "electronic"), "手机": ("phone", "electronic"), "耳机": ("audio", "electronic", "headphone"),
-    "headphone": ("audio", "electronic"), "earbud": ("audio", "electronic"), "laptop": ("computer", "electronic"),
-    "电脑": ("computer", "electronic"), "数码": ("electronic",), "电子": ("electronic",), "gadget": ("electronic",),
-    "衣服": ("cloth", "apparel"), "服装": ("cloth", "apparel"), "shirt": ("cloth", "apparel"), "jacket": ("cloth", "apparel"),
-    "dress": ("cloth", "apparel"), "护肤": ("beauty", "skin"), "化妆": ("beauty",), "makeup": ("beauty",),
-    "skincare": ("beauty", "skin"), "cream": ("beauty",), "厨房": ("kitchen", "home"), "cook": ("kitchen",),
-    "家居": ("home",), "家电": ("appliance", "home"), "washer": ("appliance",), "洗衣机": ("appliance",),
-    "书": ("book",), "玩具": ("toy",), "宠物": ("pet",), "食品": ("food", "grocery"), "零食": ("food", "snack"),
-    "coffee": ("food", "grocery", "coffee"), "咖啡": ("food", "coffee"), "茶": ("food", "tea"),
+    "sneaker": ("shoe",),
+    "trainer": ("shoe",),
+    "鞋": ("shoe",),
+    "跑鞋": ("shoe",),
+    "run": ("sport", "running", "shoe"),
+    "跑步": ("sport", "running"),
+    "运动": ("sport",),
+    "健身": ("sport", "fitness"),
+    "yoga": ("sport", "fitness"),
+    "瑜伽": ("sport", "fitness"),
+    "phone": ("phone", "electronic"),
+    "手机": ("phone", "electronic"),
+    "耳机": ("audio", "electronic", "headphone"),
+    "headphone": ("audio", "electronic"),
+    "earbud": ("audio", "electronic"),
+    "laptop": ("computer", "electronic"),
+    "电脑": ("computer", "electronic"),
+    "数码": ("electronic",),
+    "电子": ("electronic",),
+    "gadget": ("electronic",),
+    "衣服": ("cloth", "apparel"),
+    "服装": ("cloth", "apparel"),
+    "shirt": ("cloth", "apparel"),
+    "jacket": ("cloth", "apparel"),
+    "dress": ("cloth", "apparel"),
+    "护肤": ("beauty", "skin"),
+    "化妆": ("beauty",),
+    "makeup": ("beauty",),
+    "skincare": ("beauty", "skin"),
+    "cream": ("beauty",),
+    "厨房": ("kitchen", "home"),
+    "cook": ("kitchen",),
+    "家居": ("home",),
+    "家电": ("appliance", "home"),
+    "washer": ("appliance",),
+    "洗衣机": ("appliance",),
+    "书": ("book",),
+    "玩具": ("toy",),
+    "宠物": ("pet",),
+    "食品": ("food", "grocery"),
+    "零食": ("food", "snack"),
+    "coffee": ("food", "grocery", "coffee"),
+    "咖啡": ("food", "coffee"),
+    "茶": ("food", "tea"),
 }
 
 

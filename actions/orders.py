@@ -33,8 +33,10 @@ class OrderFacts:
 
 def customer_order(session: Session, customer_id: int, number: str | None) -> OrderFacts | None:
     """The customer's order with that number (their latest when ``None``); never another customer's."""
-    query = select(Order).where(Order.customer_id == customer_id).options(
-        selectinload(Order.lines).selectinload(OrderLine.product)
+    query = (
+        select(Order)
+        .where(Order.customer_id == customer_id)
+        .options(selectinload(Order.lines).selectinload(OrderLine.product))
     )
     if number:
         query = query.where(Order.order_number == number)
@@ -56,12 +58,24 @@ def customer_order(session: Session, customer_id: int, number: str | None) -> Or
 def describe_order(facts: OrderFacts, lang: str) -> str:
     """The order's status, dates, carrier, tracking number and lines in ``lang``."""
     parts = [
-        i18n.t("order.summary", lang, number=facts.number, placed=i18n.day(facts.placed_at),
-               status=i18n.t(f"order.status.{facts.status}", lang))
+        i18n.t(
+            "order.summary",
+            lang,
+            number=facts.number,
+            placed=i18n.day(facts.placed_at),
+            status=i18n.t(f"order.status.{facts.status}", lang),
+        )
     ]
     if facts.shipped_at:
-        parts.append(i18n.t("order.shipped", lang, date=i18n.day(facts.shipped_at),
-                            carrier=facts.carrier or "-", tracking=facts.tracking_number or "-"))
+        parts.append(
+            i18n.t(
+                "order.shipped",
+                lang,
+                date=i18n.day(facts.shipped_at),
+                carrier=facts.carrier or "-",
+                tracking=facts.tracking_number or "-",
+            )
+        )
     if facts.delivered_at:
         parts.append(i18n.t("order.delivered", lang, date=i18n.day(facts.delivered_at)))
     lines = [i18n.t("order.line", lang, quantity=qty, name=zh if lang == "zh" else en) for qty, en, zh in facts.lines]
@@ -114,8 +128,13 @@ class ActionDeliveryInfo(ShopAction):
             return []
         lines = [turn.t("delivery.intro")]
         for name_en, name_zh, days_min, days_max, fee, free_over in methods:
-            line = turn.t("delivery.method", name=name_zh if turn.lang == "zh" else name_en,
-                          days_min=days_min, days_max=days_max, fee=turn.money(fee))
+            line = turn.t(
+                "delivery.method",
+                name=name_zh if turn.lang == "zh" else name_en,
+                days_min=days_min,
+                days_max=days_max,
+                fee=turn.money(fee),
+            )
             if free_over is not None:
                 line += turn.t("delivery.free_over", amount=turn.money(free_over))
             lines.append(line)

@@ -64,11 +64,13 @@ def erase_customer(session: Session, customer_id: int, current_sender_id: str) -
 
 def erase_anonymous(session: Session, sender_id: str) -> None:
     """What a visitor's own conversation left in the store tables (its messages go with the tracker)."""
-    session.execute(delete(RecommendationEvent).where(RecommendationEvent.sender_id == sender_id,
-                                                      RecommendationEvent.customer_id.is_(None)))
+    session.execute(
+        delete(RecommendationEvent).where(
+            RecommendationEvent.sender_id == sender_id, RecommendationEvent.customer_id.is_(None)
+        )
+    )
     session.execute(delete(Handoff).where(Handoff.sender_id == sender_id, Handoff.customer_id.is_(None)))
-    session.execute(delete(Conversation).where(Conversation.sender_id == sender_id,
-                                               Conversation.customer_id.is_(None)))
+    session.execute(delete(Conversation).where(Conversation.sender_id == sender_id, Conversation.customer_id.is_(None)))
 
 
 class ActionConfirmDelete(ShopAction):
@@ -80,8 +82,10 @@ class ActionConfirmDelete(ShopAction):
     async def answer(
         self, turn: Turn, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        buttons = [{"title": turn.t("delete.yes"), "payload": "/affirm"},
-                   {"title": turn.t("delete.no"), "payload": "/deny"}]
+        buttons = [
+            {"title": turn.t("delete.yes"), "payload": "/affirm"},
+            {"title": turn.t("delete.no"), "payload": "/deny"},
+        ]
         say(dispatcher, turn.t("delete.confirm"), buttons)
         return [SlotSet("pending_confirmation", "delete")]
 
@@ -102,9 +106,17 @@ class ActionDeleteMyData(ShopAction):
             return done
         customer_id = turn.customer.id
         counts = await turn.db(lambda session: erase_customer(session, customer_id, turn.sender_id))
-        say(dispatcher, turn.t("delete.done", consultations=counts.consultations,
-                               recommendations=counts.recommendations, handoffs=counts.handoffs,
-                               conversations=counts.conversations, messages=counts.messages))
+        say(
+            dispatcher,
+            turn.t(
+                "delete.done",
+                consultations=counts.consultations,
+                recommendations=counts.recommendations,
+                handoffs=counts.handoffs,
+                conversations=counts.conversations,
+                messages=counts.messages,
+            ),
+        )
         return done
 
     def events_after_failure(self) -> list[dict[str, Any]]:

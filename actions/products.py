@@ -35,8 +35,14 @@ class ProductFacts:
 def find_products(session: Session, text: str) -> list[ProductFacts]:
     """The products the text names: one when clear, up to three close matches, none otherwise."""
     return [
-        ProductFacts(m.product.name_en, m.product.name_zh, m.product.price, m.product.stock, m.product.brand,
-                     m.product.attributes if isinstance(m.product.attributes, dict) else {})
+        ProductFacts(
+            m.product.name_en,
+            m.product.name_zh,
+            m.product.price,
+            m.product.stock,
+            m.product.brand,
+            m.product.attributes if isinstance(m.product.attributes, dict) else {},
+        )
         for m in match_products(session, text)
     ]
 
@@ -47,8 +53,11 @@ def describe_product(facts: ProductFacts, turn: Turn) -> str:
     parts = [turn.t("product.found", name=facts.name(turn.lang), price=turn.money(facts.price), stock=stock)]
     if facts.brand:
         parts.append(turn.t("product.brand", brand=facts.brand))
-    details = [f"{key}: {value}" for key, value in list(facts.attributes.items())[:MAX_ATTRIBUTES]
-               if isinstance(value, str | int | float)]
+    details = [
+        f"{key}: {value}"
+        for key, value in list(facts.attributes.items())[:MAX_ATTRIBUTES]
+        if isinstance(value, str | int | float)
+    ]
     if details:
         parts.append(turn.t("product.details", details=i18n.join(details, turn.lang)))
     return (" " if turn.lang == "en" else "").join(parts)
@@ -74,8 +83,10 @@ class ActionProductInfo(ShopAction):
             say(dispatcher, describe_product(found[0], turn))
         else:
             buttons = [
-                {"title": f"{facts.name(turn.lang)} - {turn.money(facts.price)}",
-                 "payload": turn.t("product.choice_payload", name=facts.name(turn.lang))}
+                {
+                    "title": f"{facts.name(turn.lang)} - {turn.money(facts.price)}",
+                    "payload": turn.t("product.choice_payload", name=facts.name(turn.lang)),
+                }
                 for facts in found
             ]
             say(dispatcher, turn.t("product.which"), buttons)

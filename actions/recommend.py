@@ -22,7 +22,17 @@ from actions.matching import detect_category
 from actions.recommend_source import RecommendationRequest, RecommendationSource
 from actions.services import ServiceOffer, find_services
 from actions.textparse import mentions_any, parse_budget
-from store.models import Category, Coupon, Customer, ItemKind, Order, OrderLine, Product, RecEventType, RecommendationEvent
+from store.models import (
+    Category,
+    Coupon,
+    Customer,
+    ItemKind,
+    Order,
+    OrderLine,
+    Product,
+    RecEventType,
+    RecommendationEvent,
+)
 from store.rules import eligible_coupons
 
 PRODUCT_LIMIT = 3
@@ -44,25 +54,44 @@ class ShownProduct:
 
 
 def record_shown(
-    session: Session, turn: Turn, kind: ItemKind, item_ids: list[int], *, model_version: str, fallback: bool = False,
-    scores: list[float] | None = None, reasons: list[str] | None = None,
+    session: Session,
+    turn: Turn,
+    kind: ItemKind,
+    item_ids: list[int],
+    *,
+    model_version: str,
+    fallback: bool = False,
+    scores: list[float] | None = None,
+    reasons: list[str] | None = None,
 ) -> None:
     """One "shown" event per item, ranked from 1, for this conversation and customer."""
     for rank, item_id in enumerate(item_ids, start=1):
-        session.add(RecommendationEvent(
-            customer_id=turn.customer.id if turn.customer else None, sender_id=turn.sender_id, created_at=turn.now,
-            kind=kind, item_id=item_id, event=RecEventType.SHOWN, rank=rank,
-            score=scores[rank - 1] if scores else None, model_version=model_version, fallback=fallback,
-            reason=reasons[rank - 1] if reasons else "",
-        ))
+        session.add(
+            RecommendationEvent(
+                customer_id=turn.customer.id if turn.customer else None,
+                sender_id=turn.sender_id,
+                created_at=turn.now,
+                kind=kind,
+                item_id=item_id,
+                event=RecEventType.SHOWN,
+                rank=rank,
+                score=scores[rank - 1] if scores else None,
+                model_version=model_version,
+                fallback=fallback,
+                reason=reasons[rank - 1] if reasons else "",
+            )
+        )
 
 
 def last_category_id(session: Session, customer_id: int) -> int | None:
     """The category of the customer's most recently ordered product."""
     return session.scalar(
-        select(Product.category_id).join(OrderLine, OrderLine.product_id == Product.id)
-        .join(Order, Order.id == OrderLine.order_id).where(Order.customer_id == customer_id)
-        .order_by(Order.placed_at.desc(), OrderLine.id).limit(1)
+        select(Product.category_id)
+        .join(OrderLine, OrderLine.product_id == Product.id)
+        .join(Order, Order.id == OrderLine.order_id)
+        .where(Order.customer_id == customer_id)
+        .order_by(Order.placed_at.desc(), OrderLine.id)
+        .limit(1)
     )
 
 
@@ -76,16 +105,29 @@ def recommend_products(
         category = session.get(Category, last) if last is not None else None
     category_id = category.id if category else None
     budget = parse_budget(turn.text)
-    request = RecommendationRequest(turn.customer.id if turn.customer else None, category_id, budget, PRODUCT_LIMIT,
-                                    turn.now)
+    request = RecommendationRequest(
+        turn.customer.id if turn.customer else None, category_id, budget, PRODUCT_LIMIT, turn.now
+    )
     answer = source.recommend(session, request)
     picks = answer.items
     products = {p.id: p for p in session.scalars(select(Product).where(Product.id.in_([r.product_id for r in picks])))}
     picks = [r for r in picks if r.product_id in products]
-    record_shown(session, turn, ItemKind.PRODUCT, [r.product_id for r in picks], model_version=answer.model_version,
-                 fallback=answer.fallback, scores=[r.score for r in picks], reasons=[r.reason for r in picks])
-    shown = [ShownProduct(products[r.product_id].name_en, products[r.product_id].name_zh,
-                          products[r.product_id].price, r.reason) for r in picks]
+    record_shown(
+        session,
+        turn,
+        ItemKind.PRODUCT,
+        [r.product_id for r in picks],
+        model_version=answer.model_version,
+        fallback=answer.fallback,
+        scores=[r.score for r in picks],
+        reasons=[r.reason for r in picks],
+    )
+    shown = [
+        ShownProduct(
+            products[r.product_id].name_en, products[r.product_id].name_zh, products[r.product_id].price, r.reason
+        )
+        for r in picks
+    ]
     category_name = None
     if category is not None:
         category_name = category.name_zh if turn.lang == "zh" else category.name_en
@@ -121,8 +163,9 @@ def product_lines(shown: list[ShownProduct], category: str | None, budget: Decim
             if item.reason == "bestseller":
                 lines.append(turn.t("rec.bestsellers", category=category_text, budget=budget_text))
             elif item.reason == "in_stock":
-                lines.append(turn.t("rec.also") if lines else turn.t("rec.in_stock", category=category_text,
-                                                                     budget=budget_text))
+                lines.append(
+                    turn.t("rec.also") if lines else turn.t("rec.in_stock", category=category_text, budget=budget_text)
+                )
             else:
                 lines.append(turn.t("rec.picks", category=category_text, budget=budget_text))
             previous = item.reason
@@ -143,10 +186,22 @@ def describe_coupon(coupon: Coupon, turn: Turn) -> str:
     min_spend = turn.t("coupon.min_spend", amount=turn.money(coupon.min_spend)) if coupon.min_spend else ""
     name = coupon.name_zh if turn.lang == "zh" else coupon.name_en
     if coupon.discount_type == "percent":
-        return turn.t("coupon.percent", name=name, code=coupon.code, value=_plain_number(coupon.discount_value),
-                      min_spend=min_spend, until=i18n.day(coupon.valid_to))
-    return turn.t("coupon.amount", name=name, code=coupon.code, value=turn.money(coupon.discount_value),
-                  min_spend=min_spend, until=i18n.day(coupon.valid_to))
+        return turn.t(
+            "coupon.percent",
+            name=name,
+            code=coupon.code,
+            value=_plain_number(coupon.discount_value),
+            min_spend=min_spend,
+            until=i18n.day(coupon.valid_to),
+        )
+    return turn.t(
+        "coupon.amount",
+        name=name,
+        code=coupon.code,
+        value=turn.money(coupon.discount_value),
+        min_spend=min_spend,
+        until=i18n.day(coupon.valid_to),
+    )
 
 
 def _plain_number(value: Decimal) -> str:

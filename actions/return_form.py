@@ -15,7 +15,7 @@ from rapidfuzz import fuzz, utils
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
+from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.base import Turn, TurnFailed, apologize, first_language, open_turn, say
@@ -80,9 +80,7 @@ class ValidateReturnForm(FormValidationAction):
     def name(self) -> str:
         return "validate_return_form"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[dict[str, Any]]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         try:
             turn = await open_turn(tracker)
             # No `lang` SlotSet here: Rasa counts any SlotSet from the validator as a
@@ -118,8 +116,11 @@ class ValidateReturnForm(FormValidationAction):
         turn: Turn, dispatcher: CollectingDispatcher, tracker: Tracker, value: Any, lines: list[ReturnableLine]
     ) -> dict[str, Any]:
         entity_id = next(
-            (e.get("value") for e in tracker.latest_message.get("entities") or [] if isinstance(e, dict)
-             and e.get("entity") == "line_id"),
+            (
+                e.get("value")
+                for e in tracker.latest_message.get("entities") or []
+                if isinstance(e, dict) and e.get("entity") == "line_id"
+            ),
             None,
         )
         line_id, verdict = resolve_line(value, entity_id, lines)

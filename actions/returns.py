@@ -41,8 +41,14 @@ def line_buttons(lines: list[ReturnableLine], lang: str) -> list[dict[str, str]]
     """One numbered button per returnable line; the payload carries the line id as an entity."""
     return [
         {
-            "title": i18n.t("return.line_option", lang, n=n, name=line.name(lang), order=line.order_number,
-                            date=i18n.day(line.delivered_at)),
+            "title": i18n.t(
+                "return.line_option",
+                lang,
+                n=n,
+                name=line.name(lang),
+                order=line.order_number,
+                date=i18n.day(line.delivered_at),
+            ),
             "payload": "/inform" + json.dumps({"line_id": str(line.line_id)}),
         }
         for n, line in enumerate(lines[:MAX_LINE_BUTTONS], start=1)

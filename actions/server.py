@@ -67,6 +67,5 @@ def serve(settings: Settings) -> None:
     app = build_app(settings)
     logger.info("action server listening on http://%s:%s", settings.bind_host, settings.action_port)
     # One process: the context above (engine, pool) is built once and shared by every request.
-    app.prepare(host=settings.bind_host, port=settings.action_port, single_process=True, motd=False,
-                access_log=False)
+    app.prepare(host=settings.bind_host, port=settings.action_port, single_process=True, motd=False, access_log=False)
     Sanic.serve_single(app)

@@ -20,9 +20,17 @@ SERVICE_LIMIT = 5
 
 # What a customer says -> fragments of a service's kind, code or English name.
 _KIND_WORDS: dict[str, tuple[str, ...]] = {
-    "warrant": ("warrant",), "guarantee": ("warrant",), "保修": ("warrant",), "质保": ("warrant",),
-    "install": ("install", "setup"), "set up": ("install", "setup"), "setup": ("install", "setup"),
-    "安装": ("install", "setup"), "wrap": ("wrap", "gift"), "包装": ("wrap", "gift"), "礼品": ("wrap", "gift"),
+    "warrant": ("warrant",),
+    "guarantee": ("warrant",),
+    "保修": ("warrant",),
+    "质保": ("warrant",),
+    "install": ("install", "setup"),
+    "set up": ("install", "setup"),
+    "setup": ("install", "setup"),
+    "安装": ("install", "setup"),
+    "wrap": ("wrap", "gift"),
+    "包装": ("wrap", "gift"),
+    "礼品": ("wrap", "gift"),
 }
 
 
@@ -42,7 +50,8 @@ class ServiceOffer:
 def owned_products(session: Session, customer_id: int) -> list[Product]:
     """Products on the customer's orders that were not cancelled."""
     bought = (
-        select(OrderLine.product_id).join(Order, Order.id == OrderLine.order_id)
+        select(OrderLine.product_id)
+        .join(Order, Order.id == OrderLine.order_id)
         .where(Order.customer_id == customer_id, Order.status != OrderStatus.CANCELLED)
     )
     return list(session.scalars(select(Product).where(Product.id.in_(bought)).order_by(Product.id)))

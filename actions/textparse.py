@@ -19,7 +19,8 @@ ORDER_NUMBER = re.compile(r"(?i)(?<![A-Za-z0-9])SO\d{8}(?!\d)")
 _AMOUNT = r"[$¥￥]?\s*((?:\d{1,3}(?:,\d{3})+|\d{1,7})(?:\.\d{1,2})?)\s*(?:元|块钱|块|rmb|cny|usd|dollars?|yuan|bucks)?"
 _BUDGET_PATTERNS = [
     re.compile(
-        r"(?i)\b(?:under|below|less than|cheaper than|up to|max(?:imum)?|at most|within|no more than|budget(?: of| is)?)"
+        r"(?i)\b(?:under|below|less than|cheaper than|up to|max(?:imum)?|at most|within|no more than"
+        r"|budget(?: of| is)?)"
         r"\s*:?\s*" + _AMOUNT
     ),
     re.compile(r"(?:预算|不超过|不到|低于|少于|最多|小于|控制在)\s*(?:是|为)?\s*" + _AMOUNT),

@@ -18,7 +18,11 @@ from actions.products import ActionProductInfo
 from actions.recommend import ActionRecommendCoupons, ActionRecommendProducts, ActionRecommendServices
 from actions.return_form import ValidateReturnForm
 from actions.returns import (
-    ActionAskReturnLineId, ActionAskReturnReason, ActionCancelReturn, ActionReturnPolicy, ActionSubmitReturn,
+    ActionAskReturnLineId,
+    ActionAskReturnReason,
+    ActionCancelReturn,
+    ActionReturnPolicy,
+    ActionSubmitReturn,
 )
 from actions.smalltalk import ActionFallback, ActionGoodbye, ActionGreet, ActionOutOfScope, ActionThank
 from store.db import make_engine, make_session_factory
@@ -26,10 +30,25 @@ from store.models import Conversation
 from tests.store_factory import ALICE, BOB, build_store, make_context, run_action, tracker
 
 ANSWERING_ACTIONS: list[type[Action]] = [
-    ActionGreet, ActionGoodbye, ActionThank, ActionOutOfScope, ActionFallback, ActionOrderStatus, ActionDeliveryInfo,
-    ActionReturnPolicy, ActionAskReturnLineId, ActionAskReturnReason, ActionCancelReturn, ActionProductInfo,
-    ActionRecommendProducts, ActionRecommendCoupons, ActionRecommendServices, ActionHandoff, ActionConfirmDelete,
-    ActionDeleteMyData, ActionCancelDelete,
+    ActionGreet,
+    ActionGoodbye,
+    ActionThank,
+    ActionOutOfScope,
+    ActionFallback,
+    ActionOrderStatus,
+    ActionDeliveryInfo,
+    ActionReturnPolicy,
+    ActionAskReturnLineId,
+    ActionAskReturnReason,
+    ActionCancelReturn,
+    ActionProductInfo,
+    ActionRecommendProducts,
+    ActionRecommendCoupons,
+    ActionRecommendServices,
+    ActionHandoff,
+    ActionConfirmDelete,
+    ActionDeleteMyData,
+    ActionCancelDelete,
 ]
 
 
@@ -53,10 +72,18 @@ def test_every_catalog_key_has_english_and_chinese_with_the_same_placeholders():
 
 @pytest.mark.parametrize(
     ("text", "slot", "profile", "expected"),
-    [("where is my order", "zh", "zh", "en"), ("我的订单在哪", "en", "en", "zh"), ("推荐个礼物 for my dad", None, "en", "zh"),
-     ("I'd like 跑鞋 for running in the park", None, "zh", "en"), ("/affirm", "zh", "en", "zh"),
-     ("ok", None, "zh", "zh"), ("👍", None, None, "en"), ("SO12345678", None, "zh", "zh"), ("", "xx", "zh-CN", "zh"),
-     ("123", None, None, "en")],
+    [
+        ("where is my order", "zh", "zh", "en"),
+        ("我的订单在哪", "en", "en", "zh"),
+        ("推荐个礼物 for my dad", None, "en", "zh"),
+        ("I'd like 跑鞋 for running in the park", None, "zh", "en"),
+        ("/affirm", "zh", "en", "zh"),
+        ("ok", None, "zh", "zh"),
+        ("👍", None, None, "en"),
+        ("SO12345678", None, "zh", "zh"),
+        ("", "xx", "zh-CN", "zh"),
+        ("123", None, None, "en"),
+    ],
 )
 def test_language_choice(text, slot, profile, expected):
     assert i18n.choose_language(text, slot, profile) == expected
@@ -79,8 +106,19 @@ def test_small_talk_in_both_languages(store):
     assert len(run_action(ActionFallback(), tracker("asdf qwer")).buttons) >= 3
 
 
-BAD_TEXTS = ["", None, 42, "x" * 10_000, "😀🔥" * 300, "a\x00b\x1b[31mc\u202ed", "'; DROP TABLE orders; --",
-             "SO12345678' OR '1'='1", "%s %(x)s {0} {name}", "/inform{\"line_id\": [1,2]}", "\n\t  "]
+BAD_TEXTS = [
+    "",
+    None,
+    42,
+    "x" * 10_000,
+    "😀🔥" * 300,
+    "a\x00b\x1b[31mc\u202ed",
+    "'; DROP TABLE orders; --",
+    "SO12345678' OR '1'='1",
+    "%s %(x)s {0} {name}",
+    '/inform{"line_id": [1,2]}',
+    "\n\t  ",
+]
 
 
 def test_no_action_crashes_on_bad_input(store):
@@ -97,8 +135,10 @@ def test_no_action_crashes_on_bad_input(store):
 
 def test_submit_return_with_garbage_slots_creates_nothing(store):
     for value in (None, "abc", "-1", "9" * 30, ["1"], {"a": 1}):
-        out = run_action(ActionSubmitReturn(), tracker("ok", customer=ALICE,
-                                                        slots={"return_line_id": value, "return_reason": "too big"}))
+        out = run_action(
+            ActionSubmitReturn(),
+            tracker("ok", customer=ALICE, slots={"return_line_id": value, "return_reason": "too big"}),
+        )
         assert out.slot("return_line_id") is None and "registered" not in out.text
 
 
@@ -110,8 +150,9 @@ def test_long_messages_are_cut_before_use(store):
 def test_database_failure_becomes_an_apology_in_the_right_language(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")  # no tables at all
     base = make_context(make_session_factory(engine))
-    set_context(ActionContext(settings=base.settings, engine=engine, session_factory=base.session_factory,
-                              clock=base.clock))
+    set_context(
+        ActionContext(settings=base.settings, engine=engine, session_factory=base.session_factory, clock=base.clock)
+    )
     try:
         for action in ANSWERING_ACTIONS + [ValidateReturnForm]:
             en = run_action(action(), tracker("where is my order?", customer=ALICE))

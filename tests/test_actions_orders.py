@@ -65,7 +65,11 @@ BAD_METADATA = [
     {"token": ["a", "b"]},
     {"token": "not-a-jwt"},
     {"token": "x" * 10_000},
-    {"token": jwt.encode({"sub": ALICE, "exp": int(time.time()) + 600, "iss": "shop"}, "wrong-secret-" * 3, algorithm="HS256")},
+    {
+        "token": jwt.encode(
+            {"sub": ALICE, "exp": int(time.time()) + 600, "iss": "shop"}, "wrong-secret-" * 3, algorithm="HS256"
+        )
+    },
     {"token": jwt.encode({"sub": ALICE, "exp": int(time.time()) + 600, "iss": "shop"}, None, algorithm="none")},
     {"token": token(ALICE, issued_at=time.time() - 7200, ttl_s=3600)},
 ]

@@ -13,10 +13,22 @@ from store.models import Category
 
 @pytest.mark.parametrize(
     ("text", "budget"),
-    [("under 200", "200"), ("below $50", "50"), ("less than ¥300 please", "300"), ("gift for dad under 1,000?", "1000"),
-     ("max 99.5 yuan", "99.5"), ("200以内", "200"), ("预算300", "300"), ("不超过500块", "500"), ("500元以下", "500"),
-     ("我要一个200块以内的耳机", "200"), ("running shoes", None), ("size 42 shoes", None), ("under 0", None),
-     ("SO12345678", None)],
+    [
+        ("under 200", "200"),
+        ("below $50", "50"),
+        ("less than ¥300 please", "300"),
+        ("gift for dad under 1,000?", "1000"),
+        ("max 99.5 yuan", "99.5"),
+        ("200以内", "200"),
+        ("预算300", "300"),
+        ("不超过500块", "500"),
+        ("500元以下", "500"),
+        ("我要一个200块以内的耳机", "200"),
+        ("running shoes", None),
+        ("size 42 shoes", None),
+        ("under 0", None),
+        ("SO12345678", None),
+    ],
 )
 def test_budget(text, budget):
     assert parse_budget(text) == (Decimal(budget) if budget else None)
@@ -43,14 +55,25 @@ def test_payloads():
 
 def test_category_detection(session_factory):
     with session_factory() as s, s.begin():
-        s.add_all([Category(code="coffee", name_en="Coffee & Tea", name_zh="咖啡与茶"),
-                   Category(code="coffee_machines", name_en="Coffee Machines", name_zh="咖啡机"),
-                   Category(code="phones", name_en="Phones", name_zh="手机"),
-                   Category(code="phone_acc", name_en="Phone Accessories", name_zh="手机配件"),
-                   Category(code="sports", name_en="Sports & Running", name_zh="运动户外")])
-    expected = {"a coffee machine for the office": "coffee_machines", "good coffee beans": "coffee",
-                "手机配件推荐": "phone_acc", "新手机": "phones", "something for my dad, he runs": "sports",
-                "跑步用的": "sports", "hello": None, "": None}
+        s.add_all(
+            [
+                Category(code="coffee", name_en="Coffee & Tea", name_zh="咖啡与茶"),
+                Category(code="coffee_machines", name_en="Coffee Machines", name_zh="咖啡机"),
+                Category(code="phones", name_en="Phones", name_zh="手机"),
+                Category(code="phone_acc", name_en="Phone Accessories", name_zh="手机配件"),
+                Category(code="sports", name_en="Sports & Running", name_zh="运动户外"),
+            ]
+        )
+    expected = {
+        "a coffee machine for the office": "coffee_machines",
+        "good coffee beans": "coffee",
+        "手机配件推荐": "phone_acc",
+        "新手机": "phones",
+        "something for my dad, he runs": "sports",
+        "跑步用的": "sports",
+        "hello": None,
+        "": None,
+    }
     with session_factory() as s:
         for text, code in expected.items():
             category = detect_category(s, text)

@@ -31,10 +31,14 @@ def count(factory, model, **where) -> int:
 def add_rasa_events(engine, rows: list[tuple[str, str]]) -> None:
     """A stand-in for Rasa's ``events`` table with (sender_id, type_name) rows."""
     with engine.begin() as connection:
-        connection.execute(text("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255), type_name VARCHAR(255))"))
+        connection.execute(
+            text("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255), type_name VARCHAR(255))")
+        )
         for i, (sender, kind) in enumerate(rows, start=1):
-            connection.execute(text("INSERT INTO events (id, sender_id, type_name) VALUES (:i, :s, :k)"),
-                               {"i": i, "s": sender, "k": kind})
+            connection.execute(
+                text("INSERT INTO events (id, sender_id, type_name) VALUES (:i, :s, :k)"),
+                {"i": i, "s": sender, "k": kind},
+            )
 
 
 def test_confirm_asks_with_buttons_and_sets_pending(store):
@@ -85,10 +89,15 @@ def test_anonymous_delete_erases_only_this_conversation(store, session_factory):
 
 
 def test_handoff_records_reason_summary_customer_and_latest_order(store, session_factory):
-    history = [{"event": "user", "text": "my kettle arrived broken"}, {"event": "bot", "text": "..."},
-               {"event": "user", "text": "/affirm"}]
-    out = run_action(ActionHandoff(), tracker("this is unacceptable!", customer=ALICE, intent="complain",
-                                              events=history, sender_id="conv-h"))
+    history = [
+        {"event": "user", "text": "my kettle arrived broken"},
+        {"event": "bot", "text": "..."},
+        {"event": "user", "text": "/affirm"},
+    ]
+    out = run_action(
+        ActionHandoff(),
+        tracker("this is unacceptable!", customer=ALICE, intent="complain", events=history, sender_id="conv-h"),
+    )
     assert "9:00-21:00" in out.text and "sorry" in out.text.lower()
     with session_factory() as s:
         handoff = s.scalars(select(Handoff).where(Handoff.sender_id == "conv-h")).one()

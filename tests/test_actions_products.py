@@ -25,8 +25,13 @@ def store(session_factory):
 
 def shown(factory, sender_id="conv-1") -> list[RecommendationEvent]:
     with factory() as s:
-        return list(s.scalars(select(RecommendationEvent).where(RecommendationEvent.sender_id == sender_id)
-                              .order_by(RecommendationEvent.rank)))
+        return list(
+            s.scalars(
+                select(RecommendationEvent)
+                .where(RecommendationEvent.sender_id == sender_id)
+                .order_by(RecommendationEvent.rank)
+            )
+        )
 
 
 PRODUCT_QUESTIONS = [
@@ -80,8 +85,13 @@ def test_best_sellers_in_category_within_budget_are_recorded(store, session_fact
     assert "Road Running Shoes" not in out.text and "best sellers" in out.text.lower()
     events = shown(session_factory)
     assert [e.item_id for e in events] == [store["socks"], store["trail"]]
-    assert all(e.kind == ItemKind.PRODUCT and e.model_version == "bestseller-v0" and not e.fallback
-               and e.customer_id == store["alice"] for e in events)
+    assert all(
+        e.kind == ItemKind.PRODUCT
+        and e.model_version == "bestseller-v0"
+        and not e.fallback
+        and e.customer_id == store["alice"]
+        for e in events
+    )
 
 
 def test_like_last_time_uses_the_category_of_the_latest_order(store, session_factory):
@@ -128,8 +138,9 @@ def test_services_for_owned_products_category_and_kind(store, session_factory):
     assert "products you own" in owned.text
     category = run_action(ActionRecommendServices(), tracker("warranty for electronics?", sender_id="conv-2"))
     assert "Extended Warranty" in category.text and "Gift Wrapping" not in category.text
-    carol = run_action(ActionRecommendServices(), tracker("do you offer installation?", customer=CAROL,
-                                                           sender_id="conv-3"))
+    carol = run_action(
+        ActionRecommendServices(), tracker("do you offer installation?", customer=CAROL, sender_id="conv-3")
+    )
     assert "Kettle Descaling Plan" in carol.text
     assert {e.kind for e in shown(session_factory, "conv-2")} == {ItemKind.SERVICE}
 

@@ -10,7 +10,11 @@ from sqlalchemy import func, select
 from actions.context import set_context
 from actions.return_form import ValidateReturnForm
 from actions.returns import (
-    ActionAskReturnLineId, ActionAskReturnReason, ActionCancelReturn, ActionReturnPolicy, ActionSubmitReturn,
+    ActionAskReturnLineId,
+    ActionAskReturnReason,
+    ActionCancelReturn,
+    ActionReturnPolicy,
+    ActionSubmitReturn,
 )
 from store.models import LineStatus, OrderLine, ReturnRequest
 from tests.store_factory import ALICE, BOB, CAROL, build_store, make_context, run_action, tracker
@@ -27,12 +31,18 @@ def store(session_factory):
 
 
 def button_line_ids(out) -> list[int]:
-    return [int(json.loads(b["payload"][len("/inform"):])["line_id"]) for b in out.buttons]
+    return [int(json.loads(b["payload"][len("/inform") :])["line_id"]) for b in out.buttons]
 
 
 def validate(text, *, customer=ALICE, candidates=None, entities=None, slots=None):
-    track = tracker(text, customer=customer, active_loop=FORM, candidates=candidates, entities=entities,
-                    slots={"requested_slot": "return_line_id", **(slots or {})})
+    track = tracker(
+        text,
+        customer=customer,
+        active_loop=FORM,
+        candidates=candidates,
+        entities=entities,
+        slots={"requested_slot": "return_line_id", **(slots or {})},
+    )
     return run_action(ValidateReturnForm(), track)
 
 
@@ -76,16 +86,22 @@ def test_nothing_to_validate_returns_no_events_so_rasa_can_reject_the_form(store
 
 def test_button_payload_line_is_accepted(store):
     line = store["l_trail"]
-    out = validate(f'/inform{{"line_id":"{line}"}}', candidates={"return_line_id": str(line)},
-                   entities=[{"entity": "line_id", "value": str(line)}])
+    out = validate(
+        f'/inform{{"line_id":"{line}"}}',
+        candidates={"return_line_id": str(line)},
+        entities=[{"entity": "line_id", "value": str(line)}],
+    )
     assert out.slot("return_line_id") == str(line) and out.messages == []
 
 
 def test_lines_not_owned_or_not_eligible_are_rejected_clearly(store):
     for line in ["l_bob_kettle", "l_speaker_old", "l_requested", "l_road", "l_returned", "l_earbuds"]:
         forged = str(store[line])
-        out = validate(f'/inform{{"line_id":"{forged}"}}', candidates={"return_line_id": forged},
-                       entities=[{"entity": "line_id", "value": forged}])
+        out = validate(
+            f'/inform{{"line_id":"{forged}"}}',
+            candidates={"return_line_id": forged},
+            entities=[{"entity": "line_id", "value": forged}],
+        )
         assert out.slot("return_line_id") is None, line
         assert "not eligible" in out.text, line
 
@@ -96,9 +112,19 @@ def test_payload_without_entity_still_resolves(store):
     assert out.slot("return_line_id") == str(store["l_socks"])
 
 
-TYPED = [("2", "l_socks"), ("#1", "l_trail"), ("the running socks", "l_socks"), ("跑步袜", "l_socks"),
-         ("trail shoes", "l_trail"), ("SO10000001 socks", "l_socks"), ("the blue one", None), ("7", None), ("", None),
-         ("'; DROP TABLE orders; --", None), ("😀" * 50, None)]
+TYPED = [
+    ("2", "l_socks"),
+    ("#1", "l_trail"),
+    ("the running socks", "l_socks"),
+    ("跑步袜", "l_socks"),
+    ("trail shoes", "l_trail"),
+    ("SO10000001 socks", "l_socks"),
+    ("the blue one", None),
+    ("7", None),
+    ("", None),
+    ("'; DROP TABLE orders; --", None),
+    ("😀" * 50, None),
+]
 
 
 def test_typed_answers_resolve_by_number_or_fuzzy_name(store):
@@ -109,20 +135,33 @@ def test_typed_answers_resolve_by_number_or_fuzzy_name(store):
             assert out.text, typed  # the customer is told what went wrong
 
 
-REASONS = [("too small", True), ("太小了", True), ("x" * 500, True), ("ab", False), ("x" * 501, False),
-           ("/deny", False), ("   \x00\x01  ", False), (None, False)]
+REASONS = [
+    ("too small", True),
+    ("太小了", True),
+    ("x" * 500, True),
+    ("ab", False),
+    ("x" * 501, False),
+    ("/deny", False),
+    ("   \x00\x01  ", False),
+    (None, False),
+]
 
 
 def test_reason_length_is_checked(store):
     for reason, ok in REASONS:
-        out = validate(reason, candidates={"return_reason": reason},
-                       slots={"return_line_id": str(store["l_trail"]), "requested_slot": "return_reason"})
+        out = validate(
+            reason,
+            candidates={"return_reason": reason},
+            slots={"return_line_id": str(store["l_trail"]), "requested_slot": "return_reason"},
+        )
         assert (out.slot("return_reason") is not None) == ok, reason
         assert bool(out.messages) != ok, reason
 
 
 def test_ask_reason_names_the_chosen_product(store):
-    out = run_action(ActionAskReturnReason(), tracker("2", customer=ALICE, slots={"return_line_id": str(store["l_socks"])}))
+    out = run_action(
+        ActionAskReturnReason(), tracker("2", customer=ALICE, slots={"return_line_id": str(store["l_socks"])})
+    )
     assert "Running Socks" in out.text
 
 
@@ -133,10 +172,9 @@ def count_requests(factory, line_id) -> int:
 
 def test_submit_creates_once_and_is_idempotent(store, session_factory):
     line = store["l_trail"]
-    track = lambda: tracker("it is too small", customer=ALICE,  # noqa: E731
-                            slots={"return_line_id": str(line), "return_reason": "it is too small"})
-    first = run_action(ActionSubmitReturn(), track())
-    second = run_action(ActionSubmitReturn(), track())
+    slots = {"return_line_id": str(line), "return_reason": "it is too small"}
+    first = run_action(ActionSubmitReturn(), tracker("it is too small", customer=ALICE, slots=slots))
+    second = run_action(ActionSubmitReturn(), tracker("it is too small", customer=ALICE, slots=slots))
     assert count_requests(session_factory, line) == 1
     with session_factory() as s:
         assert s.get(OrderLine, line).status == LineStatus.RETURN_REQUESTED
@@ -149,8 +187,10 @@ def test_submit_creates_once_and_is_idempotent(store, session_factory):
 
 def test_submit_refuses_another_customers_line(store, session_factory):
     line = store["l_bob_kettle"]
-    out = run_action(ActionSubmitReturn(), tracker("broken", customer=ALICE,
-                                                    slots={"return_line_id": str(line), "return_reason": "broken"}))
+    out = run_action(
+        ActionSubmitReturn(),
+        tracker("broken", customer=ALICE, slots={"return_line_id": str(line), "return_reason": "broken"}),
+    )
     assert count_requests(session_factory, line) == 0
     assert "Kettle" not in out.text
     with session_factory() as s:
@@ -164,15 +204,18 @@ def test_submit_after_early_stop_is_silent_and_clears(store):
 
 def test_bob_submits_in_chinese(store, session_factory):
     line = store["l_bob_kettle"]
-    out = run_action(ActionSubmitReturn(), tracker("坏了不能用", customer=BOB,
-                                                    slots={"return_line_id": str(line), "return_reason": "坏了不能用"}))
+    out = run_action(
+        ActionSubmitReturn(),
+        tracker("坏了不能用", customer=BOB, slots={"return_line_id": str(line), "return_reason": "坏了不能用"}),
+    )
     assert out.slot("lang") == "zh" and "电热水壶" in out.text
     assert count_requests(session_factory, line) == 1
 
 
 def test_cancel_confirms_nothing_changed(store, session_factory):
-    out = run_action(ActionCancelReturn(), tracker("no, stop", customer=ALICE,
-                                                    slots={"return_line_id": str(store["l_trail"])}))
+    out = run_action(
+        ActionCancelReturn(), tracker("no, stop", customer=ALICE, slots={"return_line_id": str(store["l_trail"])})
+    )
     assert "Nothing was changed" in out.text
     assert out.slot("return_line_id") is None and out.slot("requested_slot") is None
     assert count_requests(session_factory, store["l_trail"]) == 0

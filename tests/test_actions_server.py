@@ -47,10 +47,17 @@ def server(tmp_path_factory):
     build_store(make_session_factory(engine))
     engine.dispose()
     port = free_port()
-    env = {**os.environ, "SHOP_DATABASE_URL": f"sqlite:///{db}", "SHOP_ACTION_TOKEN": ACTION_TOKEN,
-           "SHOP_TOKEN_SECRET": SECRET, "SHOP_ACTION_PORT": str(port), "SHOP_BIND_HOST": "127.0.0.1"}
-    process = subprocess.Popen([sys.executable, "-m", "actions"], cwd=REPO, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    env = {
+        **os.environ,
+        "SHOP_DATABASE_URL": f"sqlite:///{db}",
+        "SHOP_ACTION_TOKEN": ACTION_TOKEN,
+        "SHOP_TOKEN_SECRET": SECRET,
+        "SHOP_ACTION_PORT": str(port),
+        "SHOP_BIND_HOST": "127.0.0.1",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "actions"], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -76,16 +83,27 @@ def server(tmp_path_factory):
 
 
 def greet_call() -> dict:
-    latest = {"text": "hello", "intent": {"name": "greet", "confidence": 1.0}, "entities": [],
-              "metadata": {"token": token(ALICE)}}
+    latest = {
+        "text": "hello",
+        "intent": {"name": "greet", "confidence": 1.0},
+        "entities": [],
+        "metadata": {"token": token(ALICE)},
+    }
     return {
         "next_action": "action_greet",
         "sender_id": "server-test",
         "version": "3.6.21",
         "domain": {"slots": {"lang": {"type": "text"}}},
-        "tracker": {"sender_id": "server-test", "slots": {"lang": None}, "latest_message": latest,
-                    "events": [{"event": "user", "text": "hello", "parse_data": latest}], "paused": False,
-                    "followup_action": None, "active_loop": {}, "latest_action_name": "action_listen"},
+        "tracker": {
+            "sender_id": "server-test",
+            "slots": {"lang": None},
+            "latest_message": latest,
+            "events": [{"event": "user", "text": "hello", "parse_data": latest}],
+            "paused": False,
+            "followup_action": None,
+            "active_loop": {},
+            "latest_action_name": "action_listen",
+        },
     }
 
 
@@ -94,8 +112,12 @@ def test_health_is_open(server):
 
 
 def test_webhook_without_or_with_wrong_token_is_rejected(server):
-    for headers in ({}, {"X-Shop-Action-Token": "wrong"}, {"X-Shop-Action-Token": ACTION_TOKEN + "x"},
-                    {"X-Shop-Action-Token": ""}):
+    for headers in (
+        {},
+        {"X-Shop-Action-Token": "wrong"},
+        {"X-Shop-Action-Token": ACTION_TOKEN + "x"},
+        {"X-Shop-Action-Token": ""},
+    ):
         status, body = request(f"{server}/webhook", greet_call(), headers)
         assert status == 401 and "error" in body, headers
     assert request(f"{server}/actions")[0] == 401
@@ -109,8 +131,13 @@ def test_webhook_with_token_runs_the_action(server):
 
 
 def test_server_refuses_to_start_on_a_database_without_store_tables(tmp_path):
-    env = {**os.environ, "SHOP_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}", "SHOP_ACTION_PORT": str(free_port())}
-    result = subprocess.run([sys.executable, "-m", "actions"], cwd=REPO, env=env, capture_output=True, text=True,
-                            timeout=60)
+    env = {
+        **os.environ,
+        "SHOP_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}",
+        "SHOP_ACTION_PORT": str(free_port()),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "actions"], cwd=REPO, env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 2
     assert "no store tables" in result.stdout + result.stderr
