@@ -113,3 +113,15 @@ def test_repeated_handoff_in_one_conversation_keeps_one_open_ticket(store, sessi
     with session_factory() as s:
         rows = s.scalars(select(Handoff).where(Handoff.sender_id == "conv-z")).all()
     assert len(rows) == 1 and rows[0].reason == "request" and rows[0].customer_id is None
+
+
+def test_a_failure_midway_erases_nothing(store, session_factory, engine):
+    # An `events` table without `sender_id` makes the last DELETE fail after the others ran.
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE events (id INTEGER PRIMARY KEY, type_name VARCHAR(255))"))
+    out = run_action(ActionDeleteMyData(), tracker("/affirm", customer=ALICE, slots={"lang": "en"}))
+    assert out.slot("conversation_erased") == "<unset>" and "sorry" in out.text.lower()
+    alice = store["alice"]
+    assert count(session_factory, Consultation, customer_id=alice) == 2
+    assert count(session_factory, RecommendationEvent, customer_id=alice) == 3
+    assert count(session_factory, Conversation, sender_id="alice-old") == 1

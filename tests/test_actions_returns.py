@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import func, select
@@ -219,3 +220,20 @@ def test_cancel_confirms_nothing_changed(store, session_factory):
     assert "Nothing was changed" in out.text
     assert out.slot("return_line_id") is None and out.slot("requested_slot") is None
     assert count_requests(session_factory, store["l_trail"]) == 0
+
+
+def test_concurrent_submissions_create_one_request(store, session_factory):
+    line = store["l_socks"]
+    slots = {"return_line_id": str(line), "return_reason": "wrong size"}
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        outs = list(
+            pool.map(
+                lambda n: run_action(ActionSubmitReturn(), tracker("wrong size", customer=ALICE, slots=slots)),
+                range(4),
+            )
+        )
+    assert count_requests(session_factory, line) == 1
+    replies = [out.text for out in outs]
+    assert sum("is registered" in reply for reply in replies) == 1, replies
+    # The others see the request already made or, on SQLite's single writer, get the apology.
+    assert all("is registered" in r or "already requested" in r or "Sorry" in r for r in replies), replies
