@@ -139,10 +139,13 @@ def next_item_loss(model, batch: dict[str, torch.Tensor], layout: TokenLayout) -
     of the prefix (as SASRec does) instead of only the last.
     """
     start, stop = layout.kind_range("product")
-    logits = model(**batch).logits[:, :-1]
     following = batch["input_ids"][:, 1:]
     is_target = (following >= start) & (following < stop) & (batch["attention_mask"][:, 1:] == 1)
-    return torch.nn.functional.cross_entropy(logits[is_target][:, start:stop].float(), following[is_target] - start)
+    # Only target positions go through the output head: a few per sequence instead of all.
+    causal_lm = model.get_base_model() if hasattr(model, "get_base_model") else model
+    hidden = causal_lm.base_model(**batch).last_hidden_state[:, :-1]
+    logits = causal_lm.get_output_embeddings()(hidden[is_target])[:, start:stop]
+    return torch.nn.functional.cross_entropy(logits.float(), following[is_target] - start)
 
 
 def validate(model, serializer: Serializer, examples: tuple[Example, ...], config: TrainConfig, device) -> float:
