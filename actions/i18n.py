@@ -64,8 +64,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "order.none": {"en": "I can't find any orders on your account yet.", "zh": "您的账户里还没有订单。"},
     "order.not_found": {
-        "en": "I can't find order {number} on your account. Please check the number, or ask about your latest order.",
-        "zh": "在您的账户中找不到订单 {number}。请核对订单号，或者直接问我最近的订单。",
+        # The number is not echoed: the reply must read the same whoever owns it.
+        "en": "I can't find that order on your account. Please check the number, or ask about your latest order.",
+        "zh": "在您的账户中找不到这个订单。请核对订单号，或者直接问我最近的订单。",
     },
     "order.summary": {
         "en": "Order {number}, placed on {placed}: {status}.",

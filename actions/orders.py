@@ -101,7 +101,7 @@ class ActionOrderStatus(ShopAction):
         facts = await turn.db(lambda session: customer_order(session, customer_id, number))
         if facts is None:
             # An unknown number and another customer's number read the same: nothing leaks.
-            say(dispatcher, turn.t("order.not_found", number=number) if number else turn.t("order.none"))
+            say(dispatcher, turn.t("order.not_found") if number else turn.t("order.none"))
             return []
         say(dispatcher, describe_order(facts, turn.lang))
         return []
