@@ -151,7 +151,7 @@ class ShopAction(Action, ABC):
         try:
             turn = await open_turn(tracker)
         except TurnFailed:
-            return apologize(dispatcher, first_language(tracker))
+            return apologize(dispatcher, first_language(tracker)) + self.events_after_failure()
         try:
             events = await self.answer(turn, dispatcher, tracker, domain)
         except TurnFailed:

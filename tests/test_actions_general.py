@@ -159,6 +159,14 @@ def test_database_failure_becomes_an_apology_in_the_right_language(tmp_path):
             zh = run_action(action(), tracker("我的订单在哪", customer=ALICE))
             assert en.text == i18n.t("error.database", "en"), action
             assert zh.text == i18n.t("error.database", "zh"), action
+        # Actions that hold conversation state leave it clean rather than half-done.
+        for action, slot in (
+            (ActionSubmitReturn, "return_line_id"),
+            (ValidateReturnForm, "requested_slot"),
+            (ActionDeleteMyData, "pending_confirmation"),
+        ):
+            out = run_action(action(), tracker("yes", customer=ALICE, slots={"return_line_id": "1"}))
+            assert out.slot(slot) is None, action
     finally:
         set_context(None)
         engine.dispose()
