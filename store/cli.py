@@ -33,8 +33,11 @@ class StoreError(Exception):
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         # One line naming the problem, not argparse's usage block.
-        raise UsageError(f"{message} (see `python -m store {self.prog.split()[-1]} --help`)"
-                         if " " in self.prog else f"{message} (see `python -m store --help`)")
+        raise UsageError(
+            f"{message} (see `python -m store {self.prog.split()[-1]} --help`)"
+            if " " in self.prog
+            else f"{message} (see `python -m store --help`)"
+        )
 
 
 def _end_date(text: str) -> date:
@@ -82,11 +85,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--end-date", type=_end_date, default=None, help="YYYY-MM-DD; default today (UTC)")
     demo.add_argument("--scale", type=_scale, default=1.0)
     demo.add_argument("--force", action="store_true", help="rebuild, even over data that is not a demo build")
-    demo.add_argument("--quiet", action="store_true", help="no progress bar (there is none unless stderr is a terminal)")
+    demo.add_argument(
+        "--quiet", action="store_true", help="no progress bar (there is none unless stderr is a terminal)"
+    )
     load = commands.add_parser("import", help="import a catalog, interactions or sequence file")
     load.add_argument("kind", choices=("catalog", "interactions", "sequences"))
     load.add_argument("file", type=_file)
-    load.add_argument("--quiet", action="store_true", help="no progress bar (there is none unless stderr is a terminal)")
+    load.add_argument(
+        "--quiet", action="store_true", help="no progress bar (there is none unless stderr is a terminal)"
+    )
     token = commands.add_parser("token", help="print a signed token for a customer")
     token.add_argument("customer")
     token.add_argument("--ttl", type=_positive, default=None, help="seconds; default the token_ttl_s setting")
@@ -121,8 +128,12 @@ def _build_demo(settings: Settings, args: argparse.Namespace) -> str:
 
     url = settings.database_url
     end_date = args.end_date or datetime.now(timezone.utc).date()
-    parameters = {"seed": args.seed, "end_date": end_date.isoformat(), "scale": args.scale,
-                  "generator": generator_version()}
+    parameters = {
+        "seed": args.seed,
+        "end_date": end_date.isoformat(),
+        "scale": args.scale,
+        "generator": generator_version(),
+    }
     stamp_path = settings.var_dir / STAMP_FILE
     engine = make_engine(url)
     try:
@@ -135,16 +146,27 @@ def _build_demo(settings: Settings, args: argparse.Namespace) -> str:
     if state is DatabaseState.OTHER and not args.force:
         raise StoreError(
             f"the database holds data that is not a demo build ({counts.get('products', 0)} products, "
-            f"{counts.get('orders', 0)} orders); pass --force to replace it")
+            f"{counts.get('orders', 0)} orders); pass --force to replace it"
+        )
     summary = build_demo_store(url, seed=args.seed, end_date=end_date, scale=args.scale, progress=_progress(args))
     engine = make_engine(url)
     try:
         built = fingerprint(engine)
     finally:
         engine.dispose()
-    write_stamp(stamp_path, url, {"parameters": parameters, "counts": built, "seconds": summary.seconds,
-                                  "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
-    counts_text = ", ".join(f"{n} {t}" for t, n in summary.counts.items() if t in ("products", "customers", "order_lines", "consultations"))
+    write_stamp(
+        stamp_path,
+        url,
+        {
+            "parameters": parameters,
+            "counts": built,
+            "seconds": summary.seconds,
+            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        },
+    )
+    counts_text = ", ".join(
+        f"{n} {t}" for t, n in summary.counts.items() if t in ("products", "customers", "order_lines", "consultations")
+    )
     return f"built the demo store with {_describe(parameters)} in {summary.seconds:.1f} s: {counts_text}"
 
 

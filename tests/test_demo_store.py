@@ -49,8 +49,10 @@ def dump(url: str) -> dict[str, list]:
     engine = make_engine(url)
     try:
         with engine.connect() as connection:
-            return {m.__tablename__: [tuple(r) for r in connection.execute(select(m.__table__).order_by(m.__table__.c.id))]
-                    for m in TABLES}
+            return {
+                m.__tablename__: [tuple(r) for r in connection.execute(select(m.__table__).order_by(m.__table__.c.id))]
+                for m in TABLES
+            }
     finally:
         engine.dispose()
 
@@ -93,7 +95,9 @@ def test_counts_scale_down(db: Engine) -> None:
 
 def test_statuses_and_times_are_consistent(db: Engine) -> None:
     end = history_end(END)
-    for status, placed, shipped, delivered in rows(db, "SELECT status, placed_at, shipped_at, delivered_at FROM orders"):
+    for status, placed, shipped, delivered in rows(
+        db, "SELECT status, placed_at, shipped_at, delivered_at FROM orders"
+    ):
         placed = datetime.fromisoformat(str(placed))
         shipped = shipped and datetime.fromisoformat(str(shipped))
         delivered = delivered and datetime.fromisoformat(str(delivered))
@@ -111,17 +115,28 @@ def test_statuses_and_times_are_consistent(db: Engine) -> None:
     statuses = {r[0] for r in rows(db, "SELECT DISTINCT status FROM orders")}
     # "paid" lasts hours only, so a small build may have none.
     assert {"shipped", "delivered", "returned", "cancelled"} <= statuses
-    mixed = rows(db, "SELECT COUNT(*) FROM order_lines l JOIN orders o ON o.id = l.order_id "
-                     "WHERE (o.status = 'returned' AND l.status != 'returned') "
-                     "OR (o.status IN ('paid', 'shipped', 'cancelled') AND l.status != 'ok')")
+    mixed = rows(
+        db,
+        "SELECT COUNT(*) FROM order_lines l JOIN orders o ON o.id = l.order_id "
+        "WHERE (o.status = 'returned' AND l.status != 'returned') "
+        "OR (o.status IN ('paid', 'shipped', 'cancelled') AND l.status != 'ok')",
+    )
     assert mixed[0][0] == 0
-    requested = rows(db, "SELECT o.delivered_at FROM order_lines l JOIN orders o ON o.id = l.order_id "
-                         "WHERE l.status = 'return_requested'")
+    requested = rows(
+        db,
+        "SELECT o.delivered_at FROM order_lines l JOIN orders o ON o.id = l.order_id "
+        "WHERE l.status = 'return_requested'",
+    )
     assert all(end - datetime.fromisoformat(str(r[0])) < timedelta(days=30) for r in requested)
-    orphans = rows(db, "SELECT COUNT(*) FROM order_lines l LEFT JOIN products p ON p.id = l.product_id WHERE p.id IS NULL")
+    orphans = rows(
+        db, "SELECT COUNT(*) FROM order_lines l LEFT JOIN products p ON p.id = l.product_id WHERE p.id IS NULL"
+    )
     assert orphans[0][0] == 0
-    foreign = rows(db, "SELECT COUNT(*) FROM consultations c JOIN orders o ON o.id = c.order_id "
-                       "WHERE o.customer_id != c.customer_id OR c.created_at < o.placed_at")
+    foreign = rows(
+        db,
+        "SELECT COUNT(*) FROM consultations c JOIN orders o ON o.id = c.order_id "
+        "WHERE o.customer_id != c.customer_id OR c.created_at < o.placed_at",
+    )
     assert foreign[0][0] == 0
 
 
@@ -132,15 +147,23 @@ def test_identifiers_and_demo_customers(db: Engine) -> None:
     assert all(re.fullmatch(r"C\d{5}", r[0]) for r in rows(db, "SELECT external_id FROM customers"))
     end = history_end(END)
     for external_id, language in (("C00001", "en"), ("C00002", "zh")):
-        (customer_id, lang), = rows(db, "SELECT id, language FROM customers WHERE external_id = :e", e=external_id)
+        ((customer_id, lang),) = rows(db, "SELECT id, language FROM customers WHERE external_id = :e", e=external_id)
         assert lang == language
-        orders = rows(db, "SELECT o.status, o.delivered_at, o.placed_at, c.code FROM orders o JOIN order_lines l "
-                          "ON l.order_id = o.id JOIN products p ON p.id = l.product_id JOIN categories c "
-                          "ON c.id = p.category_id WHERE o.customer_id = :c", c=customer_id)
-        assert any(s == "delivered" and code == "large_appliances"
-                   and end - datetime.fromisoformat(str(d)) < timedelta(days=30) for s, d, _, code in orders)
+        orders = rows(
+            db,
+            "SELECT o.status, o.delivered_at, o.placed_at, c.code FROM orders o JOIN order_lines l "
+            "ON l.order_id = o.id JOIN products p ON p.id = l.product_id JOIN categories c "
+            "ON c.id = p.category_id WHERE o.customer_id = :c",
+            c=customer_id,
+        )
+        assert any(
+            s == "delivered"
+            and code == "large_appliances"
+            and end - datetime.fromisoformat(str(d)) < timedelta(days=30)
+            for s, d, _, code in orders
+        )
         assert any(s == "shipped" and end - datetime.fromisoformat(str(p)) < timedelta(days=5) for s, _, p, _ in orders)
-    (customer_id, language), = rows(db, "SELECT id, language FROM customers WHERE external_id = 'C00003'")
+    ((customer_id, language),) = rows(db, "SELECT id, language FROM customers WHERE external_id = 'C00003'")
     assert language == "en" and not rows(db, "SELECT id FROM orders WHERE customer_id = :c", c=customer_id)
 
 
@@ -156,7 +179,7 @@ def _stem(word: str) -> str:
 def _terms(product: tuple) -> tuple[frozenset[str], frozenset[str], tuple[str, ...]]:
     name_en, name_zh, brand, sku, category_en, category_zh = product
     words = frozenset(_stem(w) for w in WORD.findall(f"{name_en} {category_en}".lower()) if len(w) >= 4)
-    bigrams = frozenset(run[i:i + 2] for run in CJK.findall(f"{name_zh} {category_zh}") for i in range(len(run) - 1))
+    bigrams = frozenset(run[i : i + 2] for run in CJK.findall(f"{name_zh} {category_zh}") for i in range(len(run) - 1))
     return words, bigrams, (brand.lower(), sku.lower(), name_en.lower(), category_en.lower())
 
 
@@ -180,14 +203,21 @@ def leaked_terms(statement: str, product: tuple) -> set[str]:
 
 def need_purchases(engine: Engine) -> list[tuple]:
     """(statement, its need, the lines of the customer's next order, days until that order)."""
-    consultations = rows(engine, "SELECT customer_id, created_at, text, language FROM consultations WHERE topic = 'product_advice'")
+    consultations = rows(
+        engine, "SELECT customer_id, created_at, text, language FROM consultations WHERE topic = 'product_advice'"
+    )
     orders = defaultdict(list)
-    for order_id, customer_id, placed in rows(engine, "SELECT id, customer_id, placed_at FROM orders ORDER BY placed_at"):
+    for order_id, customer_id, placed in rows(
+        engine, "SELECT id, customer_id, placed_at FROM orders ORDER BY placed_at"
+    ):
         orders[customer_id].append((str(placed), order_id))
     lines = defaultdict(list)
-    for order_id, *product in rows(engine, "SELECT l.order_id, p.name_en, p.name_zh, p.brand, p.sku, c.name_en, c.name_zh, c.code "
-                                           "FROM order_lines l JOIN products p ON p.id = l.product_id "
-                                           "JOIN categories c ON c.id = p.category_id"):
+    for order_id, *product in rows(
+        engine,
+        "SELECT l.order_id, p.name_en, p.name_zh, p.brand, p.sku, c.name_en, c.name_zh, c.code "
+        "FROM order_lines l JOIN products p ON p.id = l.product_id "
+        "JOIN categories c ON c.id = p.category_id",
+    ):
         lines[order_id].append(tuple(product))
     found = []
     for customer_id, created, statement, _ in consultations:
@@ -215,15 +245,35 @@ def phrases_and_fillers() -> list[str]:
 def test_no_need_phrasing_names_any_product_of_the_catalog() -> None:
     catalog = build_catalog(7, 1.0, history_end(END))
     categories = {c["id"]: c for c in catalog.rows["categories"]}
-    products = [(p["name_en"], p["name_zh"], p["brand"], p["sku"], categories[p["category_id"]]["name_en"],
-                 categories[p["category_id"]]["name_zh"]) for p in catalog.rows["products"]]
-    leaks = {(phrase, product[0]): terms for phrase in phrases_and_fillers() for product in products
-             if (terms := leaked_terms(phrase, product))}
+    products = [
+        (
+            p["name_en"],
+            p["name_zh"],
+            p["brand"],
+            p["sku"],
+            categories[p["category_id"]]["name_en"],
+            categories[p["category_id"]]["name_zh"],
+        )
+        for p in catalog.rows["products"]
+    ]
+    leaks = {
+        (phrase, product[0]): terms
+        for phrase in phrases_and_fillers()
+        for product in products
+        if (terms := leaked_terms(phrase, product))
+    }
     assert not leaks
 
 
 def test_leak_check_catches_a_named_product() -> None:
-    product = ("Pawly Deshedding Brush Pro S", "Pawly 宠物除毛梳 Pro S", "Pawly", "PET_-00042", "Pet Supplies", "宠物用品")
+    product = (
+        "Pawly Deshedding Brush Pro S",
+        "Pawly 宠物除毛梳 Pro S",
+        "Pawly",
+        "PET_-00042",
+        "Pet Supplies",
+        "宠物用品",
+    )
     assert leaked_terms("Do you have a deshedding brush?", product) == {"deshedding", "brush"}
     assert leaked_terms("想买个除毛梳", product) == {"除毛", "毛梳"}
     assert leaked_terms("My cat sheds a lot.", product) == set()
@@ -232,8 +282,11 @@ def test_leak_check_catches_a_named_product() -> None:
 def test_needs_predict_the_next_purchase_category(db: Engine) -> None:
     category_of = {t.key: t.category for t in TYPES}
     orders = defaultdict(set)
-    for order_id, code in rows(db, "SELECT l.order_id, c.code FROM order_lines l JOIN products p ON p.id = l.product_id "
-                                   "JOIN categories c ON c.id = p.category_id"):
+    for order_id, code in rows(
+        db,
+        "SELECT l.order_id, c.code FROM order_lines l JOIN products p ON p.id = l.product_id "
+        "JOIN categories c ON c.id = p.category_id",
+    ):
         orders[order_id].add(code)
     hits, chance = [], []
     for _, need, lines, days in need_purchases(db):
@@ -247,8 +300,11 @@ def test_needs_predict_the_next_purchase_category(db: Engine) -> None:
 
 
 def test_need_statements_are_varied_and_in_the_customers_language(db: Engine) -> None:
-    statements = rows(db, "SELECT c.text, c.language, u.language FROM consultations c JOIN customers u "
-                          "ON u.id = c.customer_id WHERE c.topic = 'product_advice'")
+    statements = rows(
+        db,
+        "SELECT c.text, c.language, u.language FROM consultations c JOIN customers u "
+        "ON u.id = c.customer_id WHERE c.topic = 'product_advice'",
+    )
     assert all(spoken == own for _, spoken, own in statements)
     assert {"en", "zh"} <= {own for _, _, own in statements}
     assert len({t for t, _, _ in statements}) > 0.8 * len(statements)
@@ -257,9 +313,12 @@ def test_need_statements_are_varied_and_in_the_customers_language(db: Engine) ->
 
 
 def _purchases(engine: Engine) -> list[tuple]:
-    return rows(engine, "SELECT o.customer_id, o.placed_at, l.product_id, p.repurchase_days, p.brand, c.code, p.name_en "
-                        "FROM order_lines l JOIN orders o ON o.id = l.order_id JOIN products p ON p.id = l.product_id "
-                        "JOIN categories c ON c.id = p.category_id WHERE o.status != 'cancelled' ORDER BY o.placed_at")
+    return rows(
+        engine,
+        "SELECT o.customer_id, o.placed_at, l.product_id, p.repurchase_days, p.brand, c.code, p.name_en "
+        "FROM order_lines l JOIN orders o ON o.id = l.order_id JOIN products p ON p.id = l.product_id "
+        "JOIN categories c ON c.id = p.category_id WHERE o.status != 'cancelled' ORDER BY o.placed_at",
+    )
 
 
 def test_consumables_are_rebought_near_their_cycle(db: Engine) -> None:
@@ -267,8 +326,11 @@ def test_consumables_are_rebought_near_their_cycle(db: Engine) -> None:
     for customer_id, placed, product_id, cycle, *_ in _purchases(db):
         if cycle:
             bought[(customer_id, product_id, cycle)].append(datetime.fromisoformat(str(placed)))
-    ratios = [(b - a).total_seconds() / 86400 / cycle
-              for (_, _, cycle), times in bought.items() for a, b in zip(times, times[1:])]
+    ratios = [
+        (b - a).total_seconds() / 86400 / cycle
+        for (_, _, cycle), times in bought.items()
+        for a, b in zip(times, times[1:])
+    ]
     assert len(ratios) >= 200
     low, median, high = statistics.quantiles(ratios, n=4)
     # Most gaps are one cycle: neither skipped cycles (2x) nor stray extra buys (near 0).
@@ -284,8 +346,7 @@ def test_brand_loyalty_seasonality_and_complements(db: Engine) -> None:
         if previous and previous[0] != product_id:  # a re-bought product says nothing about its brand
             same.append(previous[1] == brand)
         last[(customer_id, code)] = (product_id, brand)
-    chance = statistics.mean(
-        sum((b.count(x) / len(b)) ** 2 for x in set(b)) for b in brands_in.values())
+    chance = statistics.mean(sum((b.count(x) / len(b)) ** 2 for x in set(b)) for b in brands_in.values())
     assert sum(same) / len(same) > chance + 0.2
 
     winter_names = [t.name_en for t in TYPES if t.season == "winter"]

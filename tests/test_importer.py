@@ -35,29 +35,57 @@ def test_good_imports_on_both_backends(store_url: str, engine: Engine) -> None:
     catalog = run_import(store_url, "catalog", FIXTURES / "catalog.csv", progress=False)
     assert catalog.counts == {"categories_created": 2, "products_created": 4, "products_updated": 0}
     interactions = run_import(store_url, "interactions", FIXTURES / "interactions.csv", progress=False)
-    assert interactions.counts == {"customers_created": 3, "orders_created": 4, "order_lines_created": 5, "orders_already_there": 0}
+    assert interactions.counts == {
+        "customers_created": 3,
+        "orders_created": 4,
+        "order_lines_created": 5,
+        "orders_already_there": 0,
+    }
     again = run_import(store_url, "interactions", FIXTURES / "interactions.csv", progress=False)
-    assert again.counts == {"customers_created": 0, "orders_created": 0, "order_lines_created": 0, "orders_already_there": 4}
+    assert again.counts == {
+        "customers_created": 0,
+        "orders_created": 0,
+        "order_lines_created": 0,
+        "orders_already_there": 4,
+    }
     sequences = run_import(store_url, "sequences", FIXTURES / "sequences.txt", progress=False)
     assert sequences.counts["products_created"] == 5 and sequences.counts["orders_created"] == 6
     with engine.connect() as connection:
-        tea, mug = (connection.execute(select(models.Product).where(models.Product.sku == s)).one() for s in ("TEA-001", "MUG-001"))
+        tea, mug = (
+            connection.execute(select(models.Product).where(models.Product.sku == s)).one()
+            for s in ("TEA-001", "MUG-001")
+        )
         assert tea.attributes == {"weight_g": 250} and tea.repurchase_days == 45 and tea.price == Decimal("59.90")
         assert mug.name_en == mug.name_zh == "陶瓷马克杯" and mug.stock == 0
         first = connection.execute(
-            select(models.Order).join(models.Customer).where(models.Customer.external_id == "U001")
-            .order_by(models.Order.placed_at)).all()
+            select(models.Order)
+            .join(models.Customer)
+            .where(models.Customer.external_id == "U001")
+            .order_by(models.Order.placed_at)
+        ).all()
         assert [o.placed_at for o in first] == [datetime(2024, 3, 1, 10), datetime(2024, 4, 2, 1, 30)]
         assert first[0].total == Decimal("2") * Decimal("59.90") + Decimal("30.00")
         kettle_order = connection.execute(
-            select(models.Order).join(models.Customer).where(models.Customer.external_id == "U002")).one()
-        assert kettle_order.placed_at == datetime(2024, 3, 1, 10) and kettle_order.status == models.OrderStatus.DELIVERED
+            select(models.Order).join(models.Customer).where(models.Customer.external_id == "U002")
+        ).one()
+        assert (
+            kettle_order.placed_at == datetime(2024, 3, 1, 10) and kettle_order.status == models.OrderStatus.DELIVERED
+        )
         user_a = connection.execute(
             select(models.Order.placed_at, models.Product.sku, models.Product.price, models.Category.code)
-            .join(models.Customer).join(models.OrderLine).join(models.Product).join(models.Category)
-            .where(models.Customer.external_id == "user_a").order_by(models.Order.placed_at)).all()
+            .join(models.Customer)
+            .join(models.OrderLine)
+            .join(models.Product)
+            .join(models.Category)
+            .where(models.Customer.external_id == "user_a")
+            .order_by(models.Order.placed_at)
+        ).all()
         assert [r.sku for r in user_a] == ["item1", "item2", "item3"]
-        assert [r.placed_at for r in user_a] == [SEQUENCE_END - timedelta(days=2), SEQUENCE_END - timedelta(days=1), SEQUENCE_END]
+        assert [r.placed_at for r in user_a] == [
+            SEQUENCE_END - timedelta(days=2),
+            SEQUENCE_END - timedelta(days=1),
+            SEQUENCE_END,
+        ]
         assert {r.code for r in user_a} == {"imported"} and {r.price for r in user_a} == {Decimal("0")}
         numbers = connection.scalars(select(models.Order.order_number)).all()
         assert len(set(numbers)) == len(numbers) and all(len(n) == 10 and n.startswith("SO") for n in numbers)
@@ -71,7 +99,11 @@ def test_sequence_items_that_are_known_skus_keep_their_product(sqlite_url: str, 
     assert summary.counts["products_created"] == 1
     engine = make_engine(sqlite_url)
     with engine.connect() as connection:
-        prices = dict(connection.execute(select(models.Product.sku, models.OrderLine.unit_price).join(models.OrderLine)).tuples().all())
+        prices = dict(
+            connection.execute(select(models.Product.sku, models.OrderLine.unit_price).join(models.OrderLine))
+            .tuples()
+            .all()
+        )
     engine.dispose()
     assert prices == {"TEA-001": Decimal("59.90"), "brand-new": Decimal("0")}
 
@@ -79,7 +111,9 @@ def test_sequence_items_that_are_known_skus_keep_their_product(sqlite_url: str, 
 def test_reimporting_a_catalog_updates_by_sku(sqlite_url: str, tmp_path: Path) -> None:
     run_import(sqlite_url, "catalog", FIXTURES / "catalog.csv", progress=False)
     changed = tmp_path / "changed.csv"
-    changed.write_text("sku,name_en,category,price\nTEA-001,Jasmine Tea,tea,49\nNEW-1,New thing,Gadgets,5\n", encoding="utf-8")
+    changed.write_text(
+        "sku,name_en,category,price\nTEA-001,Jasmine Tea,tea,49\nNEW-1,New thing,Gadgets,5\n", encoding="utf-8"
+    )
     summary = run_import(sqlite_url, "catalog", changed, progress=False)
     # "tea" matches the existing "Tea" category by its code.
     assert summary.counts == {"categories_created": 1, "products_created": 1, "products_updated": 1}
@@ -100,8 +134,20 @@ BAD = [
     ("catalog", "sku,name_en,category,price\nA,,C,1\n", 2, "name_en", "name_en or name_zh"),
     ("catalog", "sku,name_en,category,price,attributes\nA,B,C,1,[1]\n", 2, "attributes", "JSON object"),
     ("catalog", "sku,name_en,category,price\nA,B,C,1,extra\n", 2, None, "expected 4 fields, found 5"),
-    ("interactions", "customer,item,timestamp\nU1,TEA-001,2024-01-01\nU1,TEA-001,yesterday\n", 3, "timestamp", "ISO 8601"),
-    ("interactions", "customer,item,timestamp\nU1,TEA-001,2024-01-01\nU2,NOPE-9,2024-01-02\n", 3, "item", "unknown item 'NOPE-9'"),
+    (
+        "interactions",
+        "customer,item,timestamp\nU1,TEA-001,2024-01-01\nU1,TEA-001,yesterday\n",
+        3,
+        "timestamp",
+        "ISO 8601",
+    ),
+    (
+        "interactions",
+        "customer,item,timestamp\nU1,TEA-001,2024-01-01\nU2,NOPE-9,2024-01-02\n",
+        3,
+        "item",
+        "unknown item 'NOPE-9'",
+    ),
     ("interactions", "customer,item,timestamp,quantity\nU1,TEA-001,2024-01-01,0\n", 2, "quantity", "at least 1"),
     ("interactions", "customer,item,timestamp,price\nU1,TEA-001,2024-01-01,-1\n", 2, "price", "zero or more"),
     ("interactions", "user,item,timestamp\nU1,TEA-001,2024-01-01\n", 1, "user", "unknown column"),

@@ -45,7 +45,12 @@ def test_build_demo_builds_then_reuses_then_rebuilds_on_new_parameters(
     assert "built the demo store" in capsys.readouterr().out
     stamp = json.loads((tmp_path / "var" / "demo-build.json").read_text())
     assert list(stamp) == [url]
-    assert stamp[url]["parameters"] == {"seed": 7, "end_date": "2026-01-15", "scale": 0.02, "generator": generator_version()}
+    assert stamp[url]["parameters"] == {
+        "seed": 7,
+        "end_date": "2026-01-15",
+        "scale": 0.02,
+        "generator": generator_version(),
+    }
     assert run(url, *DEMO) == 0
     assert "reused" in capsys.readouterr().out
     assert run(url, *DEMO, "--seed", "8") == 0
@@ -115,18 +120,21 @@ def test_import_reports_bad_files_in_one_line(url: str, tmp_path: Path, capsys) 
     assert str(bad) in message and "line 3" in message and "'item'" in message and "GHOST" in message
 
 
-@pytest.mark.parametrize(("argv", "named"), [
-    (["build-demo", "--scale", "nope"], "--scale"),
-    (["build-demo", "--scale", "0"], "--scale"),
-    (["build-demo", "--end-date", "2026-02-30"], "--end-date"),
-    (["build-demo", "--seed", "x"], "--seed"),
-    (["build-demo", "--colour", "red"], "--colour"),
-    (["import", "catalogue", "x.csv"], "catalogue"),
-    (["import", "catalog", "/no/such/file.csv"], "no such file"),
-    (["token"], "customer"),
-    (["explode"], "explode"),
-    ([], "command"),
-])
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["build-demo", "--scale", "nope"], "--scale"),
+        (["build-demo", "--scale", "0"], "--scale"),
+        (["build-demo", "--end-date", "2026-02-30"], "--end-date"),
+        (["build-demo", "--seed", "x"], "--seed"),
+        (["build-demo", "--colour", "red"], "--colour"),
+        (["import", "catalogue", "x.csv"], "catalogue"),
+        (["import", "catalog", "/no/such/file.csv"], "no such file"),
+        (["token"], "customer"),
+        (["explode"], "explode"),
+        ([], "command"),
+    ],
+)
 def test_bad_flags_exit_2_with_one_line(url: str, capsys, argv: list[str], named: str) -> None:
     assert run(url, *argv) == 2
     assert named in one_line_error(capsys)
@@ -139,8 +147,21 @@ def test_bad_database_url_is_a_usage_error(capsys) -> None:
 
 def test_module_entry_point_never_shows_a_traceback(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "store", "--database-url", f"sqlite:///{tmp_path / 'x.db'}", "import", "sequences", "missing.txt"],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=60, check=False,
+        [
+            sys.executable,
+            "-m",
+            "store",
+            "--database-url",
+            f"sqlite:///{tmp_path / 'x.db'}",
+            "import",
+            "sequences",
+            "missing.txt",
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr and result.stderr.strip().count("\n") == 0

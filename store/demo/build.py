@@ -24,9 +24,19 @@ HISTORY_DAYS = 548  # 18 months
 _CHUNK = 5000
 # Insert order respects foreign keys; deletion runs in reverse.
 TABLES: tuple[type[models.Base], ...] = (
-    models.Category, models.Product, models.Service, models.ServiceScope, models.Coupon, models.ShippingMethod,
-    models.Customer, models.Order, models.OrderLine, models.ServicePurchase, models.ReturnRequest,
-    models.Consultation, models.CouponGrant,
+    models.Category,
+    models.Product,
+    models.Service,
+    models.ServiceScope,
+    models.Coupon,
+    models.ShippingMethod,
+    models.Customer,
+    models.Order,
+    models.OrderLine,
+    models.ServicePurchase,
+    models.ReturnRequest,
+    models.Consultation,
+    models.CouponGrant,
 )
 _CLEARED_FIRST = (models.RecommendationEvent, models.Handoff, models.Conversation, models.CouponRedemption)
 
@@ -82,7 +92,7 @@ def _insert(session: Session, rows: dict[str, list[dict]], bar: tqdm) -> None:
     for model in TABLES:
         table_rows = rows.get(model.__tablename__, [])
         for offset in range(0, len(table_rows), _CHUNK):
-            chunk = table_rows[offset:offset + _CHUNK]
+            chunk = table_rows[offset : offset + _CHUNK]
             session.execute(insert(model), chunk)
             bar.update(len(chunk))
 
@@ -96,9 +106,12 @@ def _advance_sequences(connection: Connection) -> None:
     # Explicit ids leave PostgreSQL's serial sequences behind; later inserts would collide.
     for model in TABLES:
         table = model.__tablename__
-        connection.execute(text(
-            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
-        ))
+        connection.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
+            )
+        )
 
 
 def build_demo_store(

@@ -41,15 +41,32 @@ class Consultations:
         rng = self.rng
         text = service_text(rng, topic, language, order.number if order else "")
         channel = rng.choices(("chat", "email", "phone"), (70, 20, 10))[0]
-        self.items.append(DemoConsultation(
-            customer_id, min(when, self.end).replace(microsecond=0), language, topic, text, outcome_for(rng, topic), order, channel))
+        self.items.append(
+            DemoConsultation(
+                customer_id,
+                min(when, self.end).replace(microsecond=0),
+                language,
+                topic,
+                text,
+                outcome_for(rng, topic),
+                order,
+                channel,
+            )
+        )
 
     def statements(self, customer_id: int, language: str, statements: list[Statement]) -> None:
         """Need statements: product advice asked before a purchase."""
         for statement in statements:
-            self.items.append(DemoConsultation(
-                customer_id, statement.time.replace(microsecond=0), language, "product_advice",
-                statement.text, "advised"))
+            self.items.append(
+                DemoConsultation(
+                    customer_id,
+                    statement.time.replace(microsecond=0),
+                    language,
+                    "product_advice",
+                    statement.text,
+                    "advised",
+                )
+            )
 
     def general(self, customer_id: int, language: str, start: datetime, count: int) -> None:
         """Questions about the shop itself, tied to no order."""
@@ -74,8 +91,13 @@ class Consultations:
                 self._add(cid, _between(rng, order.placed_at, arrived), language, "installation", order)
         if order.delivered_at is not None:
             if order.late and rng.random() < 0.6:
-                self._add(cid, _between(rng, order.delivered_at, min(end, order.delivered_at + DAY * 2)),
-                          language, "late_delivery", order)
+                self._add(
+                    cid,
+                    _between(rng, order.delivered_at, min(end, order.delivered_at + DAY * 2)),
+                    language,
+                    "late_delivery",
+                    order,
+                )
             for _line, asked, state in order.returns[:1]:
                 topic = "damaged_item" if state == "refunded" and rng.random() < 0.25 else "return_request"
                 self._add(cid, max(order.delivered_at, asked - _HOUR * rng.uniform(0.5, 12)), language, topic, order)

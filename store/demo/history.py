@@ -17,7 +17,9 @@ _DEMO_QUIET = DAY * 40
 _RETURN_REASONS = ("does not fit", "changed my mind", "arrived damaged", "not as described", "found it cheaper")
 
 
-def simulate(seed: int, catalog: Catalog, scale: float, start: datetime, end: datetime, tick=lambda n: None) -> dict[str, list[dict]]:
+def simulate(
+    seed: int, catalog: Catalog, scale: float, start: datetime, end: datetime, tick=lambda n: None
+) -> dict[str, list[dict]]:
     """Customers, orders, lines, services, returns, consultations and coupon grants.
 
     ``tick(n)`` is called after every ``n`` customers (progress reporting).
@@ -60,26 +62,60 @@ def simulate(seed: int, catalog: Catalog, scale: float, start: datetime, end: da
 def _order_rows(rng: random.Random, orders: list[DemoOrder]) -> dict[str, list[dict]]:
     order_rows, line_rows, service_rows, return_rows = [], [], [], []
     for order in orders:
-        order_rows.append({
-            "id": order.id, "order_number": order.number, "customer_id": order.customer_id,
-            "status": order.status, "placed_at": order.placed_at, "shipped_at": order.shipped_at,
-            "delivered_at": order.delivered_at, "shipping_method_id": order.shipping_method,
-            "carrier": order.carrier, "tracking_number": order.tracking_number, "total": order.total,
-        })
+        order_rows.append(
+            {
+                "id": order.id,
+                "order_number": order.number,
+                "customer_id": order.customer_id,
+                "status": order.status,
+                "placed_at": order.placed_at,
+                "shipped_at": order.shipped_at,
+                "delivered_at": order.delivered_at,
+                "shipping_method_id": order.shipping_method,
+                "carrier": order.carrier,
+                "tracking_number": order.tracking_number,
+                "total": order.total,
+            }
+        )
         for line in order.lines:
             line.id = len(line_rows) + 1
-            line_rows.append({
-                "id": line.id, "order_id": order.id, "product_id": line.product.id,
-                "quantity": line.quantity, "unit_price": line.unit_price, "status": line.status,
-            })
+            line_rows.append(
+                {
+                    "id": line.id,
+                    "order_id": order.id,
+                    "product_id": line.product.id,
+                    "quantity": line.quantity,
+                    "unit_price": line.unit_price,
+                    "status": line.status,
+                }
+            )
         for service_id, product_id, price in order.services:
-            service_rows.append({"id": len(service_rows) + 1, "order_id": order.id, "service_id": service_id,
-                                 "product_id": product_id, "price": price})
+            service_rows.append(
+                {
+                    "id": len(service_rows) + 1,
+                    "order_id": order.id,
+                    "service_id": service_id,
+                    "product_id": product_id,
+                    "price": price,
+                }
+            )
         for line, asked, state in order.returns:
-            return_rows.append({"id": len(return_rows) + 1, "order_line_id": line.id, "customer_id": order.customer_id,
-                                "reason": rng.choice(_RETURN_REASONS), "status": state, "created_at": asked})
-    return {"orders": order_rows, "order_lines": line_rows, "service_purchases": service_rows,
-            "return_requests": return_rows}
+            return_rows.append(
+                {
+                    "id": len(return_rows) + 1,
+                    "order_line_id": line.id,
+                    "customer_id": order.customer_id,
+                    "reason": rng.choice(_RETURN_REASONS),
+                    "status": state,
+                    "created_at": asked,
+                }
+            )
+    return {
+        "orders": order_rows,
+        "order_lines": line_rows,
+        "service_purchases": service_rows,
+        "return_requests": return_rows,
+    }
 
 
 def _consultation_rows(talk: Consultations, catalog: Catalog) -> dict[str, list[dict]]:
@@ -87,16 +123,28 @@ def _consultation_rows(talk: Consultations, catalog: Catalog) -> dict[str, list[
     rows, grants = [], []
     make_good = catalog.make_good_coupon_ids
     for consultation_id, item in enumerate(items, start=1):
-        rows.append({
-            "id": consultation_id, "customer_id": item.customer_id, "created_at": item.created_at,
-            "channel": item.channel, "language": item.language, "topic": item.topic, "text": item.text,
-            "outcome": item.outcome, "order_id": item.order.id if item.order else None,
-        })
+        rows.append(
+            {
+                "id": consultation_id,
+                "customer_id": item.customer_id,
+                "created_at": item.created_at,
+                "channel": item.channel,
+                "language": item.language,
+                "topic": item.topic,
+                "text": item.text,
+                "outcome": item.outcome,
+                "order_id": item.order.id if item.order else None,
+            }
+        )
         if item.outcome == "make_good_coupon":
-            grants.append({
-                "id": len(grants) + 1, "coupon_id": make_good[consultation_id % len(make_good)],
-                "customer_id": item.customer_id, "granted_at": item.created_at, "source": "service",
-                "idempotency_key": f"demo-consultation-{consultation_id}",
-            })
+            grants.append(
+                {
+                    "id": len(grants) + 1,
+                    "coupon_id": make_good[consultation_id % len(make_good)],
+                    "customer_id": item.customer_id,
+                    "granted_at": item.created_at,
+                    "source": "service",
+                    "idempotency_key": f"demo-consultation-{consultation_id}",
+                }
+            )
     return {"consultations": rows, "coupon_grants": grants}
-

@@ -83,8 +83,13 @@ def add_line(rng: random.Random, order: DemoOrder, product: DemoProduct, quantit
 
 
 def ship(
-    rng: random.Random, order: DemoOrder, catalog: Catalog, end: datetime,
-    *, fixed: OrderStatus | None = None, method_id: int | None = None,
+    rng: random.Random,
+    order: DemoOrder,
+    catalog: Catalog,
+    end: datetime,
+    *,
+    fixed: OrderStatus | None = None,
+    method_id: int | None = None,
 ) -> None:
     """Choose shipping and settle status, times, returns, services and total."""
     order.shipping_method = method_id or (4 if order.large else rng.choices((1, 2, 3), (60, 30, 10))[0])
@@ -147,7 +152,9 @@ def _services(rng: random.Random, order: DemoOrder, catalog: Catalog) -> None:
                 order.services.append((service_id, line.product.id, price))
 
 
-def demo_orders(rng: random.Random, catalog: Catalog, customer_id: int, language: str, end: datetime) -> list[DemoOrder]:
+def demo_orders(
+    rng: random.Random, catalog: Catalog, customer_id: int, language: str, end: datetime
+) -> list[DemoOrder]:
     """The fixed orders of demo customers C00001 and C00002 (see ``store.demo``).
 
     A large appliance delivered ten days before the end (inside the return
@@ -156,16 +163,22 @@ def demo_orders(rng: random.Random, catalog: Catalog, customer_id: int, language
     """
     washer = next(p for p in catalog.by_type["washer"] if p.active)
     recent = next(p for p in catalog.by_type["headphones" if language == "en" else "face_cream"] if p.active)
-    large = DemoOrder(customer_id, (end - DAY * 14).replace(hour=10, minute=0, second=0, microsecond=0),
-                      [Line(washer, 1, washer.price)])
+    large = DemoOrder(
+        customer_id,
+        (end - DAY * 14).replace(hour=10, minute=0, second=0, microsecond=0),
+        [Line(washer, 1, washer.price)],
+    )
     ship(rng, large, catalog, end, fixed=OrderStatus.DELIVERED)
     large.shipped_at = large.placed_at + DAY
     large.delivered_at = large.placed_at + DAY * 4
     if not any(service_id == 3 for service_id, _, _ in large.services):
         large.services.append((3, washer.id, Decimal("149.00")))
         large.total += Decimal("149.00")
-    shipped = DemoOrder(customer_id, (end - DAY * 2).replace(hour=20, minute=15, second=0, microsecond=0),
-                        [Line(recent, 1, recent.price)])
+    shipped = DemoOrder(
+        customer_id,
+        (end - DAY * 2).replace(hour=20, minute=15, second=0, microsecond=0),
+        [Line(recent, 1, recent.price)],
+    )
     ship(rng, shipped, catalog, end, fixed=OrderStatus.SHIPPED, method_id=1)
     shipped.shipped_at = shipped.placed_at + DAY * 0.6
     return [large, shipped]

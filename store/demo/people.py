@@ -11,26 +11,88 @@ from store.models import Tier
 # lifestyle -> (consumable types bought on a cycle, other types bought now and then)
 LIFESTYLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "coffee": (("coffee_beans", "coffee_capsules", "tea"), ("espresso_machine", "grinder", "milk_frother", "kettle")),
-    "parent": (("diapers", "baby_wipes", "formula"), ("stroller", "building_blocks", "picture_book", "plush", "board_game")),
+    "parent": (
+        ("diapers", "baby_wipes", "formula"),
+        ("stroller", "building_blocks", "picture_book", "plush", "board_game"),
+    ),
     "cat": (("cat_food", "cat_litter"), ("pet_brush",)),
     "dog": (("dog_food",), ("pet_brush",)),
-    "home_office": (("ink_cartridge", "paper", "toner"), ("inkjet_printer", "laser_printer", "keyboard", "mouse", "laptop")),
+    "home_office": (
+        ("ink_cartridge", "paper", "toner"),
+        ("inkjet_printer", "laser_printer", "keyboard", "mouse", "laptop"),
+    ),
     "skincare": (("face_cream", "serum", "cleanser", "sunscreen"), ("hair_dryer",)),
     "haircare": (("shampoo", "conditioner"), ("hair_dryer",)),
     "tech": ((), ("smartphone", "laptop", "headphones", "earbuds", "speaker", "power_bank", "charger")),
     "photo": ((), ("mirrorless", "action_cam", "memory_card", "tripod", "camera_bag")),
     "fitness": (("protein", "vitamins"), ("running_shoes", "fitness_tracker", "yoga_mat", "rain_jacket")),
-    "home": (("detergent", "dishwasher_tabs"), ("washer", "fridge", "dishwasher", "air_fryer", "blender", "sheets", "pillow")),
+    "home": (
+        ("detergent", "dishwasher_tabs"),
+        ("washer", "fridge", "dishwasher", "air_fryer", "blender", "sheets", "pillow"),
+    ),
     "style": ((), ("down_jacket", "wool_coat", "rain_jacket", "sheets", "duvet")),
     "reader": ((), ("novel", "cookbook")),
     "wellness": (("fish_oil", "vitamins"), ("pillow", "yoga_mat")),
 }
 SEASONAL = ("heater", "humidifier", "fan", "air_conditioner", "down_jacket", "duvet", "sunscreen", "face_cream")
 
-_EN_FIRST = ("James", "Emma", "Liam", "Olivia", "Noah", "Ava", "Lucas", "Mia", "Ethan", "Sophie", "Daniel", "Grace", "Ryan", "Chloe", "Adam", "Hannah")
-_EN_LAST = ("Smith", "Brown", "Taylor", "Wilson", "Clark", "Walker", "Lee", "Hall", "Young", "King", "Wright", "Green", "Baker", "Evans")
+_EN_FIRST = (
+    "James",
+    "Emma",
+    "Liam",
+    "Olivia",
+    "Noah",
+    "Ava",
+    "Lucas",
+    "Mia",
+    "Ethan",
+    "Sophie",
+    "Daniel",
+    "Grace",
+    "Ryan",
+    "Chloe",
+    "Adam",
+    "Hannah",
+)
+_EN_LAST = (
+    "Smith",
+    "Brown",
+    "Taylor",
+    "Wilson",
+    "Clark",
+    "Walker",
+    "Lee",
+    "Hall",
+    "Young",
+    "King",
+    "Wright",
+    "Green",
+    "Baker",
+    "Evans",
+)
 _ZH_FAMILY = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
-_ZH_GIVEN = ("伟", "芳", "娜", "敏", "静", "磊", "洋", "艳", "勇", "杰", "娟", "涛", "明", "超", "秀英", "婷婷", "浩然", "子涵", "欣怡", "宇轩")
+_ZH_GIVEN = (
+    "伟",
+    "芳",
+    "娜",
+    "敏",
+    "静",
+    "磊",
+    "洋",
+    "艳",
+    "勇",
+    "杰",
+    "娟",
+    "涛",
+    "明",
+    "超",
+    "秀英",
+    "婷婷",
+    "浩然",
+    "子涵",
+    "欣怡",
+    "宇轩",
+)
 _EN_CITIES = ("Shanghai", "Beijing", "Shenzhen", "Hong Kong", "Singapore", "Guangzhou", "Hangzhou", "Suzhou")
 _ZH_CITIES = ("上海", "北京", "深圳", "广州", "杭州", "成都", "南京", "武汉", "西安", "重庆", "苏州", "天津")
 DEMO_NAMES = ("Emma Walker", "王芳", "Alex Morgan")

@@ -25,8 +25,22 @@ _STREAMS = {"light": (0, 1), "regular": (1, 2), "heavy": (2, 3)}
 # Share of a customer's time a consumable habit lasts (a baby outgrows diapers).
 _STREAM_SPAN = {"light": (0.0, 0.1), "regular": (0.3, 0.8), "heavy": (0.6, 1.0)}
 # Small things people add to a basket on a whim.
-ADD_ONS = ("phone_case", "novel", "cookbook", "board_game", "plush", "mouse", "kettle", "yoga_mat", "pillow",
-           "screen_protector", "charger", "milk_frother", "picture_book", "memory_card")
+ADD_ONS = (
+    "phone_case",
+    "novel",
+    "cookbook",
+    "board_game",
+    "plush",
+    "mouse",
+    "kettle",
+    "yoga_mat",
+    "pillow",
+    "screen_protector",
+    "charger",
+    "milk_frother",
+    "picture_book",
+    "memory_card",
+)
 _NEEDS = {"cold": (1, 2), "light": (0, 1), "regular": (0, 2), "heavy": (1, 3)}
 
 
@@ -87,7 +101,13 @@ class Shopper:
         return product
 
     def _buy(
-        self, type_key: str, when: datetime, *, joinable: bool = True, need: str = "", product: DemoProduct | None = None
+        self,
+        type_key: str,
+        when: datetime,
+        *,
+        joinable: bool = True,
+        need: str = "",
+        product: DemoProduct | None = None,
     ) -> DemoProduct | None:
         if when >= self.end:
             return None
@@ -136,8 +156,10 @@ class Shopper:
                 product = self._buy(rng.choice(self.catalog.products).type.key, when, joinable=False)
             else:
                 keys = own + list(SEASONAL)
-                weights = [(3.0 if i < len(own) else 0.6) * _season_weight(self.catalog.by_type[k][0].type.season, when.month)
-                           for i, k in enumerate(keys)]
+                weights = [
+                    (3.0 if i < len(own) else 0.6) * _season_weight(self.catalog.by_type[k][0].type.season, when.month)
+                    for i, k in enumerate(keys)
+                ]
                 product = self._buy(rng.choices(keys, weights)[0], when, joinable=False)
             if product is not None:
                 self._complements(product, when)

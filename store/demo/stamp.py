@@ -54,7 +54,9 @@ def fingerprint(engine: Engine) -> dict[str, int]:
     if not has_schema(engine):
         return {}
     with engine.connect() as connection:
-        return {m.__tablename__: connection.scalar(select(func.count()).select_from(m)) or 0 for m in _CATALOG + _GROWING}
+        return {
+            m.__tablename__: connection.scalar(select(func.count()).select_from(m)) or 0 for m in _CATALOG + _GROWING
+        }
 
 
 def read_stamps(path: Path) -> dict[str, Any]:

@@ -59,15 +59,24 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
         "zh": ("麻烦给订单{order}开一张增值税发票。", "{order}需要开公司抬头的发票。"),
     },
     "change_address": {
-        "en": ("I moved last week, can you change the delivery address of {order}?", "Please deliver {order} to my office instead."),
+        "en": (
+            "I moved last week, can you change the delivery address of {order}?",
+            "Please deliver {order} to my office instead.",
+        ),
         "zh": ("我上周搬家了，订单{order}能改地址吗？", "{order}请改送到我公司。"),
     },
     "cancel_order": {
-        "en": ("Please cancel order {order}, I ordered by mistake.", "I found it cheaper elsewhere, cancel {order} please."),
+        "en": (
+            "Please cancel order {order}, I ordered by mistake.",
+            "I found it cheaper elsewhere, cancel {order} please.",
+        ),
         "zh": ("请取消订单{order}，下错单了。", "{order}不要了，帮我取消。"),
     },
     "installation": {
-        "en": ("When will the installer come for order {order}?", "Can the installation for {order} be moved to Saturday?"),
+        "en": (
+            "When will the installer come for order {order}?",
+            "Can the installation for {order} be moved to Saturday?",
+        ),
         "zh": ("订单{order}的安装师傅什么时候上门？", "{order}的安装能改到周六吗？"),
     },
     "general": {

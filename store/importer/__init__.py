@@ -27,8 +27,16 @@ IMPORTERS: dict[str, Callable[..., dict[str, int]]] = {
 }
 
 __all__ = [
-    "IMPORTERS", "SEQUENCE_END", "ImportFileError", "ImportRowError", "ImportSummary", "SchemaMissing",
-    "import_catalog", "import_interactions", "import_sequences", "run_import",
+    "IMPORTERS",
+    "SEQUENCE_END",
+    "ImportFileError",
+    "ImportRowError",
+    "ImportSummary",
+    "SchemaMissing",
+    "import_catalog",
+    "import_interactions",
+    "import_sequences",
+    "run_import",
 ]
 
 

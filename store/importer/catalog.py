@@ -88,7 +88,9 @@ def import_catalog(session: Session, path: str | Path, *, progress: bool = False
     for line, row in tqdm(csv_rows(path, REQUIRED, OPTIONAL), desc="catalog", unit="row", disable=not progress):
         product = _parse(path, line, row)
         if product["sku"] in first_line:
-            raise ImportRowError(path, line, "sku", f"duplicate SKU {product['sku']!r}, first at line {first_line[product['sku']]}")
+            raise ImportRowError(
+                path, line, "sku", f"duplicate SKU {product['sku']!r}, first at line {first_line[product['sku']]}"
+            )
         first_line[product["sku"]] = line
         products.append(product)
     category_ids, new_categories = ensure_categories(session, {p["category"] for p in products})

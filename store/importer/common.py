@@ -58,13 +58,17 @@ def read_text(path: str | Path) -> str:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
-        raise ImportRowError(path, line, None, f"not UTF-8 text (byte 0x{data[error.start]:02x}); save the file as UTF-8") from error
+        raise ImportRowError(
+            path, line, None, f"not UTF-8 text (byte 0x{data[error.start]:02x}); save the file as UTF-8"
+        ) from error
     if not text.strip():
         raise ImportFileError(path, "the file is empty")
     return text
 
 
-def csv_rows(path: str | Path, required: tuple[str, ...], optional: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
+def csv_rows(
+    path: str | Path, required: tuple[str, ...], optional: tuple[str, ...]
+) -> Iterator[tuple[int, dict[str, str]]]:
     """Data rows of a CSV file with a header row, as (line number, column -> text)."""
     reader = csv.reader(io.StringIO(read_text(path), newline=""))
     try:
@@ -128,7 +132,7 @@ def parse_json_object(path: str | Path, line: int, name: str, raw: str) -> dict[
     except json.JSONDecodeError as error:
         raise ImportRowError(path, line, name, f"not valid JSON: {error.msg}") from None
     if not isinstance(value, dict):
-        raise ImportRowError(path, line, name, "must be a JSON object like {\"size\": \"M\"}")
+        raise ImportRowError(path, line, name, 'must be a JSON object like {"size": "M"}')
     return value
 
 
@@ -178,9 +182,11 @@ def reserve_ids(session: Session, model: type[Base], count: int) -> list[int]:
         return []
     table = model.__tablename__
     if session.get_bind().dialect.name == "postgresql":
-        return list(session.scalars(
-            text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)"),
-            {"table": table, "count": count},
-        ))
+        return list(
+            session.scalars(
+                text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)"),
+                {"table": table, "count": count},
+            )
+        )
     start = (session.scalar(select(func.max(model.id))) or 0) + 1  # type: ignore[attr-defined]
     return list(range(start, start + count))

@@ -39,7 +39,9 @@ def ensure_customers(session: Session, first_seen: dict[str, datetime]) -> tuple
     missing = sorted(e for e in first_seen if e not in ids)
     new = reserve_ids(session, Customer, len(missing))
     if missing:
-        session.execute(insert(Customer), [{"id": i, "external_id": e, "created_at": first_seen[e]} for i, e in zip(new, missing)])
+        session.execute(
+            insert(Customer), [{"id": i, "external_id": e, "created_at": first_seen[e]} for i, e in zip(new, missing)]
+        )
     ids.update(zip(missing, new))
     return ids, len(missing)
 
@@ -64,20 +66,39 @@ def write_orders(session: Session, orders: list[ImportedOrder], *, seed: str, pr
     # Core inserts of the two big tables: the ORM's per-row bookkeeping doubled the time.
     with tqdm(total=len(orders), desc="orders", unit="order", disable=not progress) as bar:
         for offset in range(0, len(orders), _CHUNK):
-            chunk = orders[offset:offset + _CHUNK]
-            order_ids = all_ids[offset:offset + _CHUNK]
-            order_rows = [{
-                "id": order_id, "order_number": number, "customer_id": customer_ids[o.customer], "status": OrderStatus.DELIVERED,
-                "placed_at": o.placed_at, "shipped_at": o.placed_at, "delivered_at": o.placed_at,
-                "total": sum((Decimal(q) * p for q, p in o.lines.values()), Decimal("0")),
-            } for o, order_id, number in zip(chunk, order_ids, numbers[offset:offset + _CHUNK])]
+            chunk = orders[offset : offset + _CHUNK]
+            order_ids = all_ids[offset : offset + _CHUNK]
+            order_rows = [
+                {
+                    "id": order_id,
+                    "order_number": number,
+                    "customer_id": customer_ids[o.customer],
+                    "status": OrderStatus.DELIVERED,
+                    "placed_at": o.placed_at,
+                    "shipped_at": o.placed_at,
+                    "delivered_at": o.placed_at,
+                    "total": sum((Decimal(q) * p for q, p in o.lines.values()), Decimal("0")),
+                }
+                for o, order_id, number in zip(chunk, order_ids, numbers[offset : offset + _CHUNK])
+            ]
             session.execute(insert(Order.__table__), order_rows)
             line_rows = [
-                {"order_id": order_id, "product_id": product_id, "quantity": q, "unit_price": p, "status": LineStatus.OK}
-                for order, order_id in zip(chunk, order_ids) for product_id, (q, p) in order.lines.items()
+                {
+                    "order_id": order_id,
+                    "product_id": product_id,
+                    "quantity": q,
+                    "unit_price": p,
+                    "status": LineStatus.OK,
+                }
+                for order, order_id in zip(chunk, order_ids)
+                for product_id, (q, p) in order.lines.items()
             ]
             session.execute(insert(OrderLine.__table__), line_rows)
             lines += len(line_rows)
             bar.update(len(chunk))
-    return {"customers_created": new_customers, "orders_created": len(orders), "order_lines_created": lines,
-            "orders_already_there": total - len(orders)}
+    return {
+        "customers_created": new_customers,
+        "orders_created": len(orders),
+        "order_lines_created": lines,
+        "orders_already_there": total - len(orders),
+    }

@@ -23,13 +23,17 @@ def import_interactions(session: Session, path: str | Path, *, progress: bool = 
     it); ``timestamp`` is ISO 8601 or unix seconds; ``price`` defaults to the
     product's price. Customers are created by external id as needed.
     """
-    products = {sku: (pid, price) for sku, pid, price in session.execute(select(Product.sku, Product.id, Product.price))}
+    products = {
+        sku: (pid, price) for sku, pid, price in session.execute(select(Product.sku, Product.id, Product.price))
+    }
     orders: dict[tuple[str, object], ImportedOrder] = {}
     for line, row in tqdm(csv_rows(path, REQUIRED, OPTIONAL), desc="interactions", unit="row", disable=not progress):
         customer = checked_text(path, line, "customer", row["customer"], limit=64)
         sku = checked_text(path, line, "item", row["item"], limit=64)
         if sku not in products:
-            raise ImportRowError(path, line, "item", f"unknown item {sku!r}: no product has this SKU (import the catalog first)")
+            raise ImportRowError(
+                path, line, "item", f"unknown item {sku!r}: no product has this SKU (import the catalog first)"
+            )
         product_id, list_price = products[sku]
         when = parse_timestamp(path, line, "timestamp", row["timestamp"])
         quantity = parse_int(path, line, "quantity", row["quantity"], minimum=1) if row.get("quantity") else 1

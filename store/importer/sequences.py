@@ -30,7 +30,9 @@ def import_sequences(session: Session, path: str | Path, *, progress: bool = Fal
     """
     sequences: list[tuple[str, list[str]]] = []
     first_line: dict[str, int] = {}
-    for number, line in enumerate(tqdm(read_text(path).splitlines(), desc="sequences", unit="user", disable=not progress), 1):
+    for number, line in enumerate(
+        tqdm(read_text(path).splitlines(), desc="sequences", unit="user", disable=not progress), 1
+    ):
         fields = line.split()
         if not fields:
             continue
@@ -52,11 +54,22 @@ def import_sequences(session: Session, path: str | Path, *, progress: bool = Fal
     category_ids, new_categories = ensure_categories(session, {IMPORTED_CATEGORY} if new_items else set())
     ids = reserve_ids(session, Product, len(new_items))
     if new_items:
-        session.execute(insert(Product), [
-            {"id": product_id, "sku": item, "name_en": item, "name_zh": item, "price": Decimal("0"), "stock": 1,
-             "category_id": category_ids[IMPORTED_CATEGORY], "attributes": {}}
-            for product_id, item in zip(ids, new_items)
-        ])
+        session.execute(
+            insert(Product),
+            [
+                {
+                    "id": product_id,
+                    "sku": item,
+                    "name_en": item,
+                    "name_zh": item,
+                    "price": Decimal("0"),
+                    "stock": 1,
+                    "category_id": category_ids[IMPORTED_CATEGORY],
+                    "attributes": {},
+                }
+                for product_id, item in zip(ids, new_items)
+            ],
+        )
     products.update(zip(new_items, ids))
     orders = []
     for user, items in sequences:
