@@ -59,226 +59,112 @@ class Refs:
         return self.ids[name]
 
 
+OK, REQUESTED, RETURNED = LineStatus.OK, LineStatus.RETURN_REQUESTED, LineStatus.RETURNED
+
+# fmt: off
+CATEGORIES = {"shoes": ("shoes", "Shoes", "鞋类"), "electronics": ("electronics", "Electronics", "数码电子"),
+              "home": ("home_kitchen", "Home & Kitchen", "家居厨房")}
+# key: sku, name_en, name_zh, category, price, stock, active, attributes
+PRODUCTS = {
+    "trail": ("SKU-SHOE-1", "Trail Running Shoes", "越野跑鞋", "shoes", "399", 10, True,
+              {"sizes": "39-45", "weight": "280 g"}),
+    "road": ("SKU-SHOE-2", "Road Running Shoes", "公路跑鞋", "shoes", "459", 5, True, {}),
+    "socks": ("SKU-SOCK-1", "Running Socks", "跑步袜", "shoes", "49", 100, True, {}),
+    "earbuds": ("SKU-EAR-1", "Wireless Earbuds", "无线耳机", "electronics", "299", 0, True, {}),
+    "speaker": ("SKU-SPK-1", "Bluetooth Speaker", "蓝牙音箱", "electronics", "199", 7, True, {}),
+    "kettle": ("SKU-KET-1", "Electric Kettle", "电热水壶", "home", "129", 3, True, {}),
+    "lamp": ("SKU-OLD-1", "Retired Desk Lamp", "旧台灯", "home", "89", 4, False, {}),
+}
+# key: external id, name, tier, language
+CUSTOMERS = {"alice": (ALICE, "Alice", Tier.GOLD, "en"), "bob": (BOB, "王波", Tier.SILVER, "zh"),
+             "carol": (CAROL, "Carol", Tier.BRONZE, "en")}
+# key: number, customer, status, days ago placed / shipped / delivered, lines (key, product, quantity, status)
+ORDERS = {
+    "o_recent": ("SO10000001", "alice", OrderStatus.DELIVERED, 8, 7, 5,
+                 [("l_trail", "trail", 1, OK), ("l_socks", "socks", 2, OK)]),
+    "o_old": ("SO10000002", "alice", OrderStatus.DELIVERED, 70, 66, 60, [("l_speaker_old", "speaker", 1, OK)]),
+    "o_shipped": ("SO10000003", "alice", OrderStatus.SHIPPED, 3, 2, None, [("l_kettle_a", "kettle", 1, OK)]),
+    "o_paid": ("SO10000004", "alice", OrderStatus.PAID, 1, None, None, [("l_road", "road", 1, OK)]),
+    "o_cancelled": ("SO10000005", "alice", OrderStatus.CANCELLED, 10, None, None, [("l_earbuds", "earbuds", 5, OK)]),
+    "o_returned": ("SO10000006", "alice", OrderStatus.RETURNED, 25, 24, 20, [("l_returned", "speaker", 1, RETURNED)]),
+    "o_requested": ("SO10000007", "alice", OrderStatus.DELIVERED, 12, 11, 9,
+                    [("l_requested", "speaker", 1, REQUESTED)]),
+    "o_bob": ("SO20000001", "bob", OrderStatus.DELIVERED, 6, 5, 3,
+              [("l_bob_kettle", "kettle", 1, OK), ("l_bob_socks", "socks", 3, OK)]),
+}
+# key: code, type, value, extra columns (valid 30 days either side of now unless "end" says otherwise)
+COUPONS = {"welcome": ("WELCOME10", "percent", "10", {}),
+           "gold": ("GOLD50", "amount", "50", {"min_spend": Decimal("300"), "min_tier": Tier.GOLD}),
+           "expired": ("EXPIRED5", "amount", "5", {"end": 1}),
+           "make_good": ("SORRY20", "amount", "20", {"make_good": True})}
+# key: kind, name_en, name_zh, price, scope ("category" or "product", key)
+SERVICES = {"warranty": ("warranty", "Extended Warranty", "延长保修", "59", ("category", "electronics")),
+            "gift_wrap": ("gift_wrap", "Gift Wrapping", "礼品包装", "15", ("category", "shoes")),
+            "kettle_setup": ("installation", "Kettle Descaling Plan", "水壶除垢服务", "39", ("product", "kettle"))}
+
+
 def build_store(factory: sessionmaker[Session], now: datetime = NOW) -> Refs:
-    """Seed the hand-made store; returns the ids of its rows by name."""
-    refs = Refs()
-    days = lambda n: now - timedelta(days=n)  # noqa: E731
+    """Seed the hand-made store; returns the ids of its rows by name.
+
+    History for erasure tests: Alice has 2 consultations, 3 recommendation
+    events, 1 handoff and an old conversation "alice-old"; Bob 1, 2, 1 and "bob-old".
+    """
+    days = lambda n: now - timedelta(days=n) if n is not None else None  # noqa: E731
+    rows: dict[str, Any] = {}
     with factory() as s, s.begin():
-        cats = {
-            "shoes": Category(code="shoes", name_en="Shoes", name_zh="鞋类"),
-            "electronics": Category(code="electronics", name_en="Electronics", name_zh="数码电子"),
-            "home": Category(code="home_kitchen", name_en="Home & Kitchen", name_zh="家居厨房"),
-        }
-        s.add_all(cats.values())
+        for key, (code, en, zh) in CATEGORIES.items():
+            rows[key] = Category(code=code, name_en=en, name_zh=zh)
+        s.add_all(rows.values())
         s.flush()
-
-        def product(key, sku, en, zh, cat, price, stock, active=True, **attrs):  # noqa: ANN001, ANN003
-            p = Product(
-                sku=sku,
-                name_en=en,
-                name_zh=zh,
-                category_id=cats[cat].id,
-                price=Decimal(price),
-                stock=stock,
-                attributes=attrs,
-                active=active,
-                brand="Acme",
-            )
-            s.add(p)
-            return key, p
-
-        products = dict(
-            [
-                product(
-                    "trail",
-                    "SKU-SHOE-1",
-                    "Trail Running Shoes",
-                    "越野跑鞋",
-                    "shoes",
-                    "399",
-                    10,
-                    sizes="39-45",
-                    weight="280 g",
-                ),
-                product("road", "SKU-SHOE-2", "Road Running Shoes", "公路跑鞋", "shoes", "459", 5),
-                product("socks", "SKU-SOCK-1", "Running Socks", "跑步袜", "shoes", "49", 100),
-                product("earbuds", "SKU-EAR-1", "Wireless Earbuds", "无线耳机", "electronics", "299", 0),
-                product("speaker", "SKU-SPK-1", "Bluetooth Speaker", "蓝牙音箱", "electronics", "199", 7),
-                product("kettle", "SKU-KET-1", "Electric Kettle", "电热水壶", "home", "129", 3),
-                product("lamp", "SKU-OLD-1", "Retired Desk Lamp", "旧台灯", "home", "89", 4, active=False),
-            ]
-        )
-        standard = ShippingMethod(
-            code="standard",
-            name_en="Standard",
-            name_zh="标准快递",
-            days_min=3,
-            days_max=5,
-            fee=Decimal("10"),
-            free_over=Decimal("99"),
-        )
-        express = ShippingMethod(
-            code="express",
-            name_en="Express",
-            name_zh="特快专递",
-            days_min=1,
-            days_max=2,
-            fee=Decimal("25"),
-            free_over=None,
-        )
-        people = {
-            "alice": Customer(external_id=ALICE, name="Alice", tier=Tier.GOLD, language="en", created_at=days(400)),
-            "bob": Customer(external_id=BOB, name="王波", tier=Tier.SILVER, language="zh", created_at=days(300)),
-            "carol": Customer(external_id=CAROL, name="Carol", tier=Tier.BRONZE, language="en", created_at=days(10)),
-        }
-        s.add_all([standard, express, *people.values()])
+        for key, (sku, en, zh, cat, price, stock, active, attrs) in PRODUCTS.items():
+            rows[key] = Product(sku=sku, name_en=en, name_zh=zh, category_id=rows[cat].id, price=Decimal(price),
+                                stock=stock, attributes=attrs, active=active, brand="Acme")
+        rows["standard"] = ShippingMethod(code="standard", name_en="Standard", name_zh="标准快递", days_min=3,
+                                          days_max=5, fee=Decimal("10"), free_over=Decimal("99"))
+        rows["express"] = ShippingMethod(code="express", name_en="Express", name_zh="特快专递", days_min=1,
+                                         days_max=2, fee=Decimal("25"), free_over=None)
+        for key, (external_id, name, tier, language) in CUSTOMERS.items():
+            rows[key] = Customer(external_id=external_id, name=name, tier=tier, language=language, created_at=days(300))
+        s.add_all(rows.values())
         s.flush()
-
-        def order(key, number, who, status, placed, lines, shipped=None, delivered=None):  # noqa: ANN001
-            o = Order(
-                order_number=number,
-                customer_id=people[who].id,
-                status=status,
-                placed_at=days(placed),
-                shipped_at=days(shipped) if shipped is not None else None,
-                delivered_at=days(delivered) if delivered is not None else None,
-                shipping_method_id=standard.id,
-                carrier="SF Express" if shipped is not None else "",
-                tracking_number=f"SF{number[2:]}" if shipped is not None else "",
-            )
-            for line_key, item, qty, line_status in lines:
-                line = OrderLine(
-                    product_id=products[item].id, quantity=qty, unit_price=products[item].price, status=line_status
-                )
-                o.lines.append(line)
-                refs.ids[line_key] = line
-            o.total = sum((line.unit_price * line.quantity for line in o.lines), Decimal("0"))
-            s.add(o)
-            refs.ids[key] = o
-            return o
-
-        ok, rr, done = LineStatus.OK, LineStatus.RETURN_REQUESTED, LineStatus.RETURNED
-        order(
-            "o_recent",
-            "SO10000001",
-            "alice",
-            OrderStatus.DELIVERED,
-            8,
-            [("l_trail", "trail", 1, ok), ("l_socks", "socks", 2, ok)],
-            7,
-            5,
-        )
-        order("o_old", "SO10000002", "alice", OrderStatus.DELIVERED, 70, [("l_speaker_old", "speaker", 1, ok)], 66, 60)
-        order("o_shipped", "SO10000003", "alice", OrderStatus.SHIPPED, 3, [("l_kettle_a", "kettle", 1, ok)], 2)
-        order("o_paid", "SO10000004", "alice", OrderStatus.PAID, 1, [("l_road", "road", 1, ok)])
-        order("o_cancelled", "SO10000005", "alice", OrderStatus.CANCELLED, 10, [("l_earbuds", "earbuds", 5, ok)])
-        order(
-            "o_returned", "SO10000006", "alice", OrderStatus.RETURNED, 25, [("l_returned", "speaker", 1, done)], 24, 20
-        )
-        order(
-            "o_requested", "SO10000007", "alice", OrderStatus.DELIVERED, 12, [("l_requested", "speaker", 1, rr)], 11, 9
-        )
-        order(
-            "o_bob",
-            "SO20000001",
-            "bob",
-            OrderStatus.DELIVERED,
-            6,
-            [("l_bob_kettle", "kettle", 1, ok), ("l_bob_socks", "socks", 3, ok)],
-            5,
-            3,
-        )
+        for key, (number, who, status, placed, shipped, delivered, lines) in ORDERS.items():
+            order = Order(order_number=number, customer_id=rows[who].id, status=status, placed_at=days(placed),
+                          shipped_at=days(shipped), delivered_at=days(delivered),
+                          shipping_method_id=rows["standard"].id,
+                          carrier="SF Express" if shipped else "", tracking_number=f"SF{number[2:]}" if shipped else "")
+            for line_key, item, quantity, line_status in lines:
+                rows[line_key] = OrderLine(product_id=rows[item].id, quantity=quantity, unit_price=rows[item].price,
+                                           status=line_status)
+                order.lines.append(rows[line_key])
+            order.total = sum((line.unit_price * line.quantity for line in order.lines), Decimal("0"))
+            rows[key] = order
+            s.add(order)
+        for key, (code, kind, value, extra) in COUPONS.items():
+            extra = dict(extra)
+            rows[key] = Coupon(code=code, name_en=f"{code} coupon", name_zh=f"{code} 优惠券", discount_type=kind,
+                               discount_value=Decimal(value), valid_from=days(30), valid_to=days(extra.pop("end", -30)),
+                               **extra)
+        for key, (kind, en, zh, price, (scope, target)) in SERVICES.items():
+            target_id = {"category_id" if scope == "category" else "product_id": rows[target].id}
+            rows[key] = Service(code=key, kind=kind, name_en=en, name_zh=zh, price=Decimal(price),
+                                scopes=[ServiceScope(**target_id)])
+        s.add_all(rows.values())
         s.flush()
-        s.add(
-            ReturnRequest(
-                order_line_id=refs.ids["l_requested"].id,
-                customer_id=people["alice"].id,
-                reason="too loud",
-                created_at=days(8),
-            )
-        )
-        coupon = lambda code, kind, value, **kw: Coupon(  # noqa: E731
-            code=code,
-            name_en=f"{code} coupon",
-            name_zh=f"{code} 优惠券",
-            discount_type=kind,
-            discount_value=Decimal(value),
-            valid_from=kw.pop("start", days(30)),
-            valid_to=kw.pop("end", days(-30)),
-            **kw,
-        )
-        coupons = {
-            "welcome": coupon("WELCOME10", "percent", "10"),
-            "gold": coupon("GOLD50", "amount", "50", min_spend=Decimal("300"), min_tier=Tier.GOLD),
-            "expired": coupon("EXPIRED5", "amount", "5", end=days(1)),
-            "make_good": coupon("SORRY20", "amount", "20", make_good=True),
-        }
-        warranty = Service(
-            code="warranty",
-            kind="warranty",
-            name_en="Extended Warranty",
-            name_zh="延长保修",
-            price=Decimal("59"),
-            scopes=[ServiceScope(category_id=cats["electronics"].id)],
-        )
-        wrap = Service(
-            code="gift_wrap",
-            kind="gift_wrap",
-            name_en="Gift Wrapping",
-            name_zh="礼品包装",
-            price=Decimal("15"),
-            scopes=[ServiceScope(category_id=cats["shoes"].id)],
-        )
-        install = Service(
-            code="kettle_setup",
-            kind="installation",
-            name_en="Kettle Descaling Plan",
-            name_zh="水壶除垢服务",
-            price=Decimal("39"),
-            scopes=[ServiceScope(product_id=products["kettle"].id)],
-        )
-        s.add_all([*coupons.values(), warranty, wrap, install])
+        s.add(ReturnRequest(order_line_id=rows["l_requested"].id, customer_id=rows["alice"].id, reason="too loud",
+                            created_at=days(8)))
         for who, n in (("alice", 2), ("bob", 1)):
-            for i in range(n):
-                s.add(
-                    Consultation(
-                        customer_id=people[who].id, created_at=days(40 + i), topic="delivery", text=f"{who} asked {i}"
-                    )
-                )
-            s.add(
-                Conversation(
-                    sender_id=f"{who}-old", customer_id=people[who].id, started_at=days(40), last_seen_at=days(40)
-                )
-            )
-            for _ in range(n + 1):
-                s.add(
-                    RecommendationEvent(
-                        customer_id=people[who].id,
-                        sender_id=f"{who}-old",
-                        created_at=days(40),
-                        kind=ItemKind.PRODUCT,
-                        item_id=products["socks"].id,
-                        event=RecEventType.SHOWN,
-                    )
-                )
-            s.add(
-                Handoff(
-                    sender_id=f"{who}-old",
-                    customer_id=people[who].id,
-                    created_at=days(40),
-                    reason="request",
-                    summary="old",
-                )
-            )
+            customer_id, sender = rows[who].id, f"{who}-old"
+            s.add(Conversation(sender_id=sender, customer_id=customer_id, started_at=days(40), last_seen_at=days(40)))
+            s.add(Handoff(sender_id=sender, customer_id=customer_id, created_at=days(40), reason="request",
+                          summary="old"))
+            s.add_all(Consultation(customer_id=customer_id, created_at=days(40 + i), topic="delivery",
+                                   text=f"asked {i}") for i in range(n))
+            s.add_all(RecommendationEvent(customer_id=customer_id, sender_id=sender, created_at=days(40),
+                                          kind=ItemKind.PRODUCT, item_id=rows["socks"].id, event=RecEventType.SHOWN)
+                      for _ in range(n + 1))
         s.flush()
-        for name, row in [*refs.ids.items()]:
-            refs.ids[name] = row.id
-        for group in (cats, products, people, coupons):
-            refs.ids.update({name: row.id for name, row in group.items()})
-        refs.ids.update(
-            standard=standard.id, express=express.id, warranty=warranty.id, gift_wrap=wrap.id, kettle_setup=install.id
-        )
-    return refs
+        return Refs({key: row.id for key, row in rows.items()})
+# fmt: on
 
 
 def make_context(factory: sessionmaker[Session], now: datetime = NOW, **overrides: Any) -> ActionContext:
