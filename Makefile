@@ -6,7 +6,7 @@ VENV := .venv
 RASA_VENV := .venv-rasa
 PY := $(VENV)/bin/python
 RASA := $(RASA_VENV)/bin/rasa
-PIP_QUIET := 2>&1 | grep -v "^WARNING: Location" || true
+PIP_QUIET := 2>&1 | { grep -v "^WARNING: Location" || true; }
 RASA_INPUTS := config.yml $(shell find data bot/domain -name '*.yml' 2>/dev/null)
 export RASA_TELEMETRY_ENABLED := false
 # CI must not skip the PostgreSQL tests for want of a server.
