@@ -32,7 +32,7 @@ from recommender.dataset import Dataset, Example, Split, leave_one_out, load_sto
 from recommender.metrics import ndcg_at_k, rank_of_targets
 from recommender.model import add_adapter, build_base, count_parameters, load_base, pick_device, save_adapter, score_sequences
 from recommender.serialization import Serializer, collate, finetune_examples, pretraining_sequences, tokenizer_texts
-from recommender.tokenizer import TokenLayout, extend_tokenizer, save_tokenizer, train_tokenizer
+from recommender.tokenizer import LAYOUT_FILE, TokenLayout, extend_tokenizer, load_tokenizer, save_tokenizer, train_tokenizer
 
 
 @dataclass
@@ -244,7 +244,13 @@ def train(dataset: Dataset, split: Split, config: TrainConfig, out_dir: str | Pa
         torch.set_num_threads(config.torch_threads)
     device = pick_device()
     counts = dict(n_items=dataset.n_items)
-    if base_model:
+    if (out / "tokenizer" / LAYOUT_FILE).exists():
+        # A resumed run or a new adapter (refresh) on an existing base keeps its vocabulary.
+        tokenizer, layout = load_tokenizer(out / "tokenizer")
+        if layout.n_items != dataset.n_items:
+            raise ValueError(f"{out} was trained on {layout.n_items} items, the data has {dataset.n_items}")
+        base = load_base(base_model, layout) if base_model else build_base(config, layout)
+    elif base_model:
         from transformers import AutoTokenizer
 
         tokenizer, layout = extend_tokenizer(AutoTokenizer.from_pretrained(base_model), **counts)
@@ -257,7 +263,9 @@ def train(dataset: Dataset, split: Split, config: TrainConfig, out_dir: str | Pa
     base.to(device)
     serializer = Serializer(tokenizer, layout, budget=config.context_tokens, max_note_tokens=config.max_note_tokens,
                             max_conversation_tokens=config.max_conversation_tokens, use_text=use_text)
-    log: dict = {"device": device.type, "use_text": use_text, "parameters": count_parameters(base)[1]}
+    log_path = out / "train_log.json"
+    log: dict = json.loads(log_path.read_text(encoding="utf-8")) if log_path.exists() else {}
+    log.update({"device": device.type, "use_text": use_text, "parameters": count_parameters(base)[1]})
     if (out / "base" / "config.json").exists():
         base = type(base).from_pretrained(out / "base").to(device)
     else:
@@ -267,10 +275,10 @@ def train(dataset: Dataset, split: Split, config: TrainConfig, out_dir: str | Pa
         base.save_pretrained(out / "base")
     model = add_adapter(base, config, layout)
     log["trainable_parameters"] = count_parameters(model)[0]
-    log["finetune"] = finetune(model, serializer, split, config, device=device,
+    log["finetune"] = log.setdefault("adapters", {})[adapter_name] = finetune(model, serializer, split, config, device=device,
                                checkpoint=out / "checkpoint" / f"finetune-{adapter_name}.pt",
                                adapter_dir=out / "adapters" / adapter_name, progress=progress)
-    (out / "train_log.json").write_text(json.dumps(log, indent=2) + "\n", encoding="utf-8")
+    log_path.write_text(json.dumps(log, indent=2) + "\n", encoding="utf-8")
     return TrainResult(model=model, serializer=serializer, config=config, epochs=len(log["finetune"]["epochs"]),
                        best_valid_ndcg10=log["finetune"]["best_valid_ndcg10"], log=log)
 

@@ -95,6 +95,12 @@ def test_same_seed_same_model_and_resume_finishes(toy, tmp_path):
         train(dataset, split, config, tmp_path / "a", progress=False)
     resumed = train(dataset, split, config, tmp_path / "a", resume=True, progress=False)
     assert resumed.best_valid_ndcg10 == first.best_valid_ndcg10
+    # A refresh: a second named adapter on the same base; both reload.
+    train(dataset, split, config, tmp_path / "a", resume=True, adapter_name="refresh2", progress=False)
+    log = json.loads((tmp_path / "a" / "train_log.json").read_text())
+    assert set(log["adapters"]) == {"default", "refresh2"}
+    for name in ("default", "refresh2"):
+        assert GPTRecommender.load(tmp_path / "a", name).score(split.test[:2]).shape == (2, dataset.n_items)
 
 
 def test_a_local_pretrained_base_gets_item_tokens_and_lora(toy, tmp_path):
