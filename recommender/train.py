@@ -84,6 +84,21 @@ def _autocast(device: torch.device):
     return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
 
 
+def weighted_lm_loss(model, batch: dict[str, torch.Tensor], layout: TokenLayout, item_weight: float) -> torch.Tensor:
+    """Causal-LM cross-entropy over the whole vocabulary, item-token targets weighted ``item_weight``.
+
+    Item tokens are a small share of the corpus (text is most of it); the
+    weight keeps next-item prediction from being drowned by easy text tokens.
+    """
+    logits = model(**batch).logits[:, :-1].float()
+    targets = batch["input_ids"][:, 1:]
+    mask = batch["attention_mask"][:, 1:].float()
+    start, stop = layout.kind_range("product")
+    weights = mask * torch.where((targets >= start) & (targets < stop), item_weight, 1.0)
+    losses = torch.nn.functional.cross_entropy(logits.transpose(1, 2), targets, reduction="none")
+    return (losses * weights).sum() / weights.sum()
+
+
 def pretrain(model, sequences: list[list[int]], layout: TokenLayout, config: TrainConfig, *, device: torch.device,
              checkpoint: Path, progress: bool = True) -> dict:
     """Step 1: causal-LM training of every base parameter; resumes from ``checkpoint`` per epoch."""
@@ -106,9 +121,8 @@ def pretrain(model, sequences: list[list[int]], layout: TokenLayout, config: Tra
         batches = _batches(sequences, config.pretrain_batch_size, rng, len)
         for batch_sequences in tqdm(batches, desc=f"pretrain {epoch + 1}/{config.pretrain_epochs}", disable=not progress):
             batch = {k: v.to(device) for k, v in collate(batch_sequences, layout.id("<pad>")).items()}
-            labels = batch["input_ids"].masked_fill(batch["attention_mask"] == 0, -100)
             with _autocast(device):
-                loss = model(**batch, labels=labels).loss
+                loss = weighted_lm_loss(model, batch, layout, config.pretrain_item_weight)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, config.grad_clip)
             optimizer.step()
