@@ -66,6 +66,7 @@ class ModelOptions:
     sasrec_overrides: dict[str, object] = field(default_factory=dict)
     gpt_preset: str | None = None
     gpt_base_model: str | None = None
+    threads: int | None = None
 
 
 def build_model(name: str, options: ModelOptions) -> Recommender:
@@ -87,6 +88,8 @@ def build_model(name: str, options: ModelOptions) -> Recommender:
         from recommender.baselines.sasrec import SASRecConfig, SASRecRecommender
 
         overrides = dict(options.sasrec_overrides, seed=options.seed)
+        if options.threads is not None:
+            overrides["threads"] = options.threads
         if options.max_epochs is not None:
             overrides["max_epochs"] = options.max_epochs
         return SASRecRecommender(SASRecConfig(**overrides))
@@ -97,6 +100,8 @@ def build_model(name: str, options: ModelOptions) -> Recommender:
         accepted = inspect.signature(GPTRecommender).parameters
         if options.max_epochs is not None and "max_epochs" in accepted:
             kwargs["max_epochs"] = options.max_epochs
+        if options.threads is not None and "threads" in accepted:
+            kwargs["threads"] = options.threads
         if options.gpt_preset is not None:
             kwargs["preset"] = options.gpt_preset
         if options.gpt_base_model is not None:
@@ -297,7 +302,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sasrec-max-len", type=int, help="SASRec maximum sequence length")
     parser.add_argument("--gpt-preset", help="preset of the GPT models (default: GPTRecommender's own)")
     parser.add_argument("--gpt-base-model", help="local path of a pretrained base for the GPT models")
-    parser.add_argument("--threads", type=int, help="torch CPU threads for SASRec (default: torch's own)")
+    parser.add_argument("--threads", type=int, help="torch CPU threads for SASRec and GPT (default: torch's own)")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     args = parser.parse_args(argv)
 
@@ -310,10 +315,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         overrides["dropout"] = args.sasrec_dropout
     if args.sasrec_max_len is not None:
         overrides["max_len"] = args.sasrec_max_len
-    if args.threads is not None:
-        overrides["threads"] = args.threads
     options = ModelOptions(seed=args.seed, max_epochs=args.max_epochs, sasrec_overrides=overrides,
-                           gpt_preset=args.gpt_preset, gpt_base_model=args.gpt_base_model)
+                           gpt_preset=args.gpt_preset, gpt_base_model=args.gpt_base_model, threads=args.threads)
     dataset = load_dataset(args.dataset, args.database_url)
     out = args.out or REPO_ROOT / "results" / "eval" / dataset.name
     results = evaluate(dataset, models, options, out, progress=not args.quiet,

@@ -95,11 +95,12 @@ def test_gpt_models_are_built_with_and_without_text(monkeypatch):
     import types
 
     class FakeGPT:
-        def __init__(self, preset: str = "small", use_text: bool = True, base_model=None, seed: int = 7):
-            self.kwargs = dict(preset=preset, use_text=use_text, base_model=base_model, seed=seed)
+        def __init__(self, preset: str = "small", use_text: bool = True, base_model=None, seed: int = 7, *,
+                     threads=None):
+            self.kwargs = dict(preset=preset, use_text=use_text, base_model=base_model, seed=seed, threads=threads)
 
     monkeypatch.setitem(sys.modules, "recommender.gpt", types.SimpleNamespace(GPTRecommender=FakeGPT))
-    options = evaluate.ModelOptions(seed=11, max_epochs=3, gpt_preset="tiny", gpt_base_model="/models/base")
+    options = evaluate.ModelOptions(seed=11, max_epochs=3, gpt_preset="tiny", gpt_base_model="/models/base", threads=1)
     with_text, without_text = evaluate.build_model("gpt", options), evaluate.build_model("gpt-notext", options)
-    assert with_text.kwargs == dict(preset="tiny", use_text=True, base_model="/models/base", seed=11)
+    assert with_text.kwargs == dict(preset="tiny", use_text=True, base_model="/models/base", seed=11, threads=1)
     assert without_text.kwargs["use_text"] is False  # max_epochs is not passed: the class does not take it
