@@ -1,0 +1,359 @@
+"""The model behind the server: batches of requests in, ranked recommendations out.
+
+Every method here runs on the micro-batcher's single worker thread, which
+owns the model; an adapter swap is one more call on that thread, so it
+happens between batches and no request sees half a model.
+
+One batch costs one database session (catalog state read once, each
+customer's history read as ``recommender.dataset.read_store`` builds it)
+and one call into the model: each request's input and its leave-one-out
+evidence variants (``recommender.evidence.explain``) are scored together.
+Services and coupons are ranked from the product distribution
+(``recommender.ranking.service_scores`` / ``coupon_scores``), with the
+business rules applied as masks inside ``top_k``.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from sqlalchemy.orm import Session, sessionmaker
+from transformers import AutoModelForCausalLM
+
+from recommender.dataset import History
+from recommender.evidence import CONVERSATION, Evidence, explain
+from recommender.gpt import Context, GPTRecommender
+from recommender.model import load_adapter, pick_device
+from recommender.ranking import coupon_mask, coupon_scores, product_mask, service_mask, service_scores, top_k
+from recommender.serialization import Serializer
+from recommender.serving.history import Catalog, find_customer, read_catalog, read_history
+from store.models import Customer, Product
+from store.rules import granted_counts
+
+PROBE = Context(history=None, now=datetime(2026, 1, 1), conversation="looking for a gift", language="en")
+SNIPPET_CHARS = 80
+
+
+class ModelDirError(ValueError):
+    """The artifact folder is missing or does not hold a trained model."""
+
+
+class AdapterRejected(RuntimeError):
+    """A new adapter failed to load or its probe; the old one keeps serving."""
+
+
+@dataclass(frozen=True)
+class RecommendRequest:
+    """One validated request (see ``schemas.RecommendBody`` for the HTTP form)."""
+
+    customer_id: str | None
+    conversation: str
+    kind: str
+    k: int
+    category: str | None = None
+    budget: float | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class RequestError:
+    """A request the engine refuses: HTTP ``status`` and a JSON body."""
+
+    status: int
+    error: str
+    field: str | None = None
+    message: str = ""
+
+
+Outcome = dict[str, Any] | RequestError
+
+
+def check_model_dir(model_dir: Path, adapter_name: str) -> None:
+    """Raise ``ModelDirError`` (one line) unless ``model_dir`` holds a finished model with that adapter."""
+    if not model_dir.is_dir():
+        raise ModelDirError(f"model dir {model_dir} does not exist")
+    for needed in ("config.json", "train_log.json", "items.json", "base/config.json", "tokenizer"):
+        if not (model_dir / needed).exists():
+            raise ModelDirError(f"model dir {model_dir} has no {needed}: not a finished recommender.train output")
+    if not (model_dir / "adapters" / adapter_name / "adapter_config.json").exists():
+        raise ModelDirError(f"model dir {model_dir} has no adapter {adapter_name!r} (adapters/{adapter_name})")
+
+
+def adapter_hash(adapter_dir: Path) -> str:
+    """Short content hash of an adapter folder (names and bytes of its files)."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in adapter_dir.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(adapter_dir).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:10]
+
+
+def utc_now() -> datetime:
+    """Now in UTC, naive (the store keeps naive UTC datetimes)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class _Recorder:
+    """Stands in for the model while ``explain`` builds its variants, recording them."""
+
+    def __init__(self, serializer: Serializer, width: int) -> None:
+        self.serializer, self.width, self.sequences = serializer, width, []  # type: ignore[var-annotated]
+
+    def score_token_ids(self, sequences: list[list[int]], kind: str = "product") -> np.ndarray:
+        self.sequences = sequences
+        return np.zeros((len(sequences), self.width), dtype=np.float32)
+
+
+class _Replay:
+    """Hands ``explain`` the rows already scored for its variants."""
+
+    def __init__(self, serializer: Serializer, rows: np.ndarray) -> None:
+        self.serializer, self.rows = serializer, rows
+
+    def score_token_ids(self, sequences: list[list[int]], kind: str = "product") -> np.ndarray:
+        return self.rows
+
+
+class RecommendationEngine:
+    """A loaded recommender plus the store it reads; answers batches on the worker thread."""
+
+    def __init__(self, recommender: GPTRecommender, *, model_dir: Path, adapter_name: str, adapter_dir: Path,
+                 session_factory: sessionmaker[Session], evidence_events: int = 4,
+                 clock: Callable[[], datetime] = utc_now, on_close: Callable[[], None] | None = None) -> None:
+        self.recommender = recommender
+        self.model_dir = model_dir
+        self.adapter_name = adapter_name
+        self.version = f"{model_dir.name}/{adapter_name}/{adapter_hash(adapter_dir)}"
+        self.item_keys: tuple[str, ...] = tuple(json.loads((model_dir / "items.json").read_text(encoding="utf-8")))
+        self.session_factory = session_factory
+        self.evidence_events = evidence_events
+        self.clock = clock
+        self._on_close = on_close
+
+    @classmethod
+    def load(cls, model_dir: str | Path, adapter_name: str = "default", *, database_url: str,
+             threads: int | None = None, evidence_events: int = 4,
+             clock: Callable[[], datetime] = utc_now) -> RecommendationEngine:
+        """Load base + adapter from a ``recommender.train`` folder and open the store database.
+
+        Raises:
+            ModelDirError: The folder or the adapter is missing.
+        """
+        from store.db import make_engine, make_session_factory
+
+        model_dir = Path(model_dir)
+        check_model_dir(model_dir, adapter_name)
+        recommender = GPTRecommender.load(model_dir, adapter_name)
+        if threads:
+            torch.set_num_threads(threads)
+        sql_engine = make_engine(database_url)
+        return cls(recommender, model_dir=model_dir, adapter_name=adapter_name,
+                   adapter_dir=model_dir / "adapters" / adapter_name,
+                   session_factory=make_session_factory(sql_engine), evidence_events=evidence_events, clock=clock,
+                   on_close=sql_engine.dispose)
+
+    @property
+    def device(self) -> str:
+        """Where the model runs ("cpu" or "cuda")."""
+        assert self.recommender.model is not None
+        return next(self.recommender.model.parameters()).device.type
+
+    def close(self) -> None:
+        """Release the database engine."""
+        if self._on_close is not None:
+            self._on_close()
+
+    # --- adapter swap -------------------------------------------------------------
+
+    def swap_adapter(self, path: str | Path, name: str) -> str:
+        """Load the adapter at ``path`` on a fresh base, probe it, and serve it from now on.
+
+        Returns:
+            The new model version.
+
+        Raises:
+            AdapterRejected: It does not load, or the probe gives a wrong shape or non-finite scores.
+        """
+        adapter_dir = Path(path)
+        if not (adapter_dir / "adapter_config.json").is_file():
+            raise AdapterRejected(f"{adapter_dir} holds no adapter_config.json")
+        try:
+            base = AutoModelForCausalLM.from_pretrained(self.model_dir / "base").to(pick_device())
+            candidate = copy.copy(self.recommender)
+            candidate.model = load_adapter(base, adapter_dir).eval()
+            scores = candidate.score_contexts([PROBE])
+        except Exception as error:  # noqa: BLE001 - any failure to load means refusal, with its reason
+            raise AdapterRejected(f"{type(error).__name__}: {str(error).splitlines()[0][:200]}") from error
+        expected = (1, len(self.item_keys))
+        if scores.shape != expected:
+            raise AdapterRejected(f"probe scores have shape {scores.shape}, expected {expected}")
+        if not np.isfinite(scores).all():
+            raise AdapterRejected("probe scores are not finite (NaN or inf)")
+        version = f"{self.model_dir.name}/{name}/{adapter_hash(adapter_dir)}"
+        self.recommender, self.adapter_name, self.version = candidate, name, version
+        return version
+
+    # --- batches ------------------------------------------------------------------
+
+    def run_batch(self, requests: Sequence[RecommendRequest]) -> list[Outcome]:
+        """Answer each request (a result dict or a ``RequestError``), in order."""
+        now = self.clock()
+        with self.session_factory() as session:
+            catalog = read_catalog(session, self.item_keys)
+            prepared = [self._prepare(session, catalog, request, now) for request in requests]
+            serializer = self.recommender.serializer
+            assert serializer is not None
+            width = len(self.item_keys)
+            recorders: list[_Recorder | None] = []
+            for item in prepared:
+                if isinstance(item, RequestError):
+                    recorders.append(None)
+                    continue
+                recorder = _Recorder(serializer, width)
+                explain(recorder, item.context, [], max_events=self.evidence_events)
+                recorders.append(recorder)
+            sequences = [s for r in recorders if r is not None for s in r.sequences]
+            logp = self.recommender.score_token_ids(sequences, "product")
+            outcomes: list[Outcome] = []
+            offset = 0
+            for item, recorder in zip(prepared, recorders):
+                if isinstance(item, RequestError) or recorder is None:
+                    outcomes.append(item)  # type: ignore[arg-type]
+                    continue
+                rows = logp[offset : offset + len(recorder.sequences)]
+                offset += len(recorder.sequences)
+                outcomes.append(self._answer(session, catalog, item, rows, serializer, now))
+        return outcomes
+
+    def _prepare(self, session: Session, catalog: Catalog, request: RecommendRequest,
+                 now: datetime) -> _Prepared | RequestError:
+        category_id = None
+        if request.category is not None:
+            category_id = catalog.categories.get(request.category)
+            if category_id is None:
+                return RequestError(400, "invalid_request", "category", f"unknown category {request.category!r}")
+        customer = history = None
+        if request.customer_id is not None:
+            customer = find_customer(session, request.customer_id)
+            if customer is None:
+                return RequestError(404, "unknown_customer", "customer_id", "no customer with this id")
+            history = read_history(session, customer, catalog.index_of)
+        language = request.language or (customer.language if customer else None)
+        context = Context(history=history, now=now, conversation=request.conversation, language=language,
+                          tier=customer.tier.value if customer else None)
+        return _Prepared(request, customer, history, context, category_id, language or "en")
+
+    def _answer(self, session: Session, catalog: Catalog, item: _Prepared, rows: np.ndarray,
+                serializer: Serializer, now: datetime) -> dict[str, Any]:
+        request, history = item.request, item.history
+        product_logp = rows[0]
+        present = [i for i, p in enumerate(catalog.products) if p is not None]
+        products = [catalog.products[i] for i in present]
+        last_bought = {p.item: p.time for p in history.purchases} if history else {}
+        owned = [catalog.products[i] for i in last_bought if catalog.products[i] is not None]
+        if request.kind == "product":
+            allowed = np.zeros(len(catalog.products), dtype=bool)
+            position = {i: j for j, i in enumerate(present)}
+            allowed[present] = product_mask(
+                products, now=now, last_bought={position[i]: t for i, t in last_bought.items() if i in position},
+                category_id=item.category_id, max_price=request.budget)
+            ranked = top_k(product_logp, allowed, request.k, kind="product")
+            because = {r.index: r.index for r in ranked}
+        elif request.kind == "service":
+            sub_logp = product_logp[present]
+            scores = service_scores(catalog.services, products, sub_logp, owned)
+            ranked = top_k(scores, service_mask(catalog.services, owned), request.k, kind="service")
+            because = {r.index: self._best_product(catalog, present, sub_logp, owned, catalog.services[r.index])
+                       for r in ranked}
+        else:
+            granted = granted_counts(session, item.customer.id) if item.customer else {}
+            scores = coupon_scores(catalog.coupons, products, product_logp[present])
+            allowed = coupon_mask(catalog.coupons, item.customer, now=now, granted=granted)
+            ranked = top_k(scores, allowed, request.k, kind="coupon")
+            because = {r.index: self._covered_product(catalog, present, product_logp, catalog.coupons[r.index])
+                       for r in ranked}
+        explained = explain(_Replay(serializer, rows), item.context,
+                            sorted({i for i in because.values() if i is not None}), max_events=self.evidence_events)
+        return {
+            "customer_id": request.customer_id,
+            "kind": request.kind,
+            "items": [self._describe(catalog, r, explained.get(because[r.index], []) if because[r.index] is not None
+                                     else [], history, item.language) for r in ranked],
+            "model_version": self.version,
+        }
+
+    @staticmethod
+    def _best_product(catalog: Catalog, present: list[int], sub_logp: np.ndarray, owned: list[Product],
+                      service: Any) -> int | None:
+        # The product that gave the service its score (see ranking.service_scores).
+        from store.rules import service_applies
+
+        owned_ids = {p.id for p in owned}
+        best, best_score = None, -np.inf
+        for j, i in enumerate(present):
+            product = catalog.products[i]
+            if product is not None and service_applies(service, product):
+                score = 0.0 if product.id in owned_ids else float(sub_logp[j])
+                if score > best_score:
+                    best, best_score = i, score
+        return best
+
+    @staticmethod
+    def _covered_product(catalog: Catalog, present: list[int], product_logp: np.ndarray, coupon: Any) -> int | None:
+        # The likeliest product the coupon can be used for.
+        covered = [i for i in present
+                   if (coupon.category_id is None or catalog.products[i].category_id == coupon.category_id)  # type: ignore[union-attr]
+                   and (coupon.product_id is None or catalog.products[i].id == coupon.product_id)]  # type: ignore[union-attr]
+        return max(covered, key=lambda i: product_logp[i]) if covered else None
+
+    def _describe(self, catalog: Catalog, ranked: Any, evidence: list[Evidence], history: History | None,
+                  language: str) -> dict[str, Any]:
+        zh = language == "zh"
+        if ranked.kind == "product":
+            entry: Any = catalog.products[ranked.index]
+            ident, price = entry.sku, float(entry.price)
+        elif ranked.kind == "service":
+            entry = catalog.services[ranked.index]
+            ident, price = entry.code, float(entry.price)
+        else:
+            entry = catalog.coupons[ranked.index]
+            ident, price = entry.code, None
+        return {
+            "id": ident,
+            "name": entry.name_zh if zh else entry.name_en,
+            "score": ranked.score,
+            "price": price,
+            "evidence": [self._reference(catalog, e, history, zh) for e in evidence],
+        }
+
+    @staticmethod
+    def _reference(catalog: Catalog, evidence: Evidence, history: History | None, zh: bool) -> dict[str, Any]:
+        if evidence.kind == CONVERSATION or history is None:
+            return {"type": "conversation", "text": "this conversation", "date": None, "weight": evidence.drop}
+        date = evidence.time.date().isoformat() if evidence.time else None
+        if evidence.kind == "purchase":
+            product = catalog.products[history.purchases[evidence.position].item]
+            name = (product.name_zh if zh else product.name_en) if product is not None else "a past purchase"
+            return {"type": "purchase", "text": name, "date": date, "weight": evidence.drop}
+        text = history.notes[evidence.position].text
+        snippet = text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1] + "…"
+        return {"type": "consultation", "text": snippet, "date": date, "weight": evidence.drop}
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    request: RecommendRequest
+    customer: Customer | None
+    history: History | None
+    context: Context
+    category_id: int | None
+    language: str

@@ -1,0 +1,82 @@
+"""What the model server reads from the store for one request.
+
+``read_history`` builds one customer's ``History`` with exactly the filters
+and ordering of ``recommender.dataset.read_store`` (orders not cancelled,
+lines by (placed_at, line id), consultations by (created_at, id)), so the
+server feeds the model what training fed it. ``read_catalog`` reads the
+catalog state the business rules need, once per batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from recommender.dataset import History, Note, Purchase
+from store.models import Category, Consultation, Coupon, Customer, Order, OrderLine, OrderStatus, Product, Service
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Catalog state for one batch.
+
+    ``products`` is aligned with the model's dense item order: entry ``i`` is
+    the product whose SKU the model knows as item ``i``, or ``None`` when that
+    product no longer exists (it can then never be recommended).
+    """
+
+    products: tuple[Product | None, ...]
+    services: tuple[Service, ...]
+    coupons: tuple[Coupon, ...]
+    categories: Mapping[str, int]
+    index_of: Mapping[int, int]  # product id -> dense model index
+
+
+def read_catalog(session: Session, item_keys: tuple[str, ...]) -> Catalog:
+    """Products (in the model's item order), active services with scopes, all coupons, category codes."""
+    by_sku = {product.sku: product for product in session.scalars(select(Product))}
+    products = tuple(by_sku.get(key) for key in item_keys)
+    index_of = {product.id: i for i, product in enumerate(products) if product is not None}
+    services = tuple(
+        session.scalars(select(Service).where(Service.active.is_(True)).options(selectinload(Service.scopes))
+                        .order_by(Service.id))
+    )
+    coupons = tuple(session.scalars(select(Coupon).order_by(Coupon.id)))
+    categories = {code: id_ for id_, code in session.execute(select(Category.id, Category.code))}
+    return Catalog(products=products, services=services, coupons=coupons, categories=categories, index_of=index_of)
+
+
+def find_customer(session: Session, external_id: str) -> Customer | None:
+    """The customer with this external id, or ``None``."""
+    return session.scalars(select(Customer).where(Customer.external_id == external_id)).one_or_none()
+
+
+def read_history(session: Session, customer: Customer, index_of: Mapping[int, int]) -> History:
+    """One customer's history as ``read_store`` builds it.
+
+    ``index_of`` maps product ids to the model's dense item indices; a line
+    whose product the model does not know is left out (it has no token).
+    """
+    purchases = tuple(
+        Purchase(time=row.placed_at, item=index_of[row.product_id])
+        for row in session.execute(
+            select(Order.placed_at, OrderLine.product_id)
+            .join(OrderLine, OrderLine.order_id == Order.id)
+            .where(Order.customer_id == customer.id, Order.status != OrderStatus.CANCELLED)
+            .order_by(Order.placed_at, OrderLine.id)
+        )
+        if row.product_id in index_of
+    )
+    notes = tuple(
+        Note(time=row.created_at, text=row.text, topic=row.topic)
+        for row in session.execute(
+            select(Consultation.created_at, Consultation.text, Consultation.topic)
+            .where(Consultation.customer_id == customer.id)
+            .order_by(Consultation.created_at, Consultation.id)
+        )
+    )
+    return History(customer=customer.external_id, language=customer.language, tier=customer.tier.value,
+                   purchases=purchases, notes=notes)
