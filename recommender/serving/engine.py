@@ -35,8 +35,8 @@ from recommender.gpt import Context, GPTRecommender
 from recommender.model import load_adapter, pick_device
 from recommender.ranking import coupon_mask, coupon_scores, product_mask, service_mask, service_scores, top_k
 from recommender.serialization import Serializer
-from recommender.serving.history import Catalog, find_customer, read_catalog, read_history
-from store.models import Customer, Product
+from recommender.serving.history import Catalog, ProductRow, find_customer, read_catalog, read_history
+from store.models import Customer
 from store.rules import granted_counts
 
 PROBE = Context(history=None, now=datetime(2026, 1, 1), conversation="looking for a gift", language="en")
@@ -208,7 +208,8 @@ class RecommendationEngine:
         """Answer each request (a result dict or a ``RequestError``), in order."""
         now = self.clock()
         with self.session_factory() as session:
-            catalog = read_catalog(session, self.item_keys)
+            kinds = {request.kind for request in requests}
+            catalog = read_catalog(session, self.item_keys, services="service" in kinds, coupons="coupon" in kinds)
             prepared = [self._prepare(session, catalog, request, now) for request in requests]
             serializer = self.recommender.serializer
             assert serializer is not None
@@ -292,7 +293,7 @@ class RecommendationEngine:
         }
 
     @staticmethod
-    def _best_product(catalog: Catalog, present: list[int], sub_logp: np.ndarray, owned: list[Product],
+    def _best_product(catalog: Catalog, present: list[int], sub_logp: np.ndarray, owned: list[ProductRow],
                       service: Any) -> int | None:
         # The product that gave the service its score (see ranking.service_scores).
         from store.rules import service_applies
