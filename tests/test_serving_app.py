@@ -282,6 +282,14 @@ def test_cli_serves_over_real_http_and_refuses_a_missing_model_dir(trained, tmp_
     missing = subprocess.run([sys.executable, "-m", "recommender.serving", "--model-dir", str(tmp_path / "none")],
                              cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
     assert missing.returncode == 2 and missing.stderr.strip().count("\n") == 0 and "does not exist" in missing.stderr
+    broken = tmp_path / "broken"
+    shutil.copytree(model_dir, broken)
+    (broken / "base" / "model.safetensors").write_bytes(b"not a tensor file")
+    refused = subprocess.run([sys.executable, "-m", "recommender.serving", "--model-dir", str(broken)],
+                             cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    errors = [line for line in refused.stderr.splitlines() if line.startswith("error:")]
+    assert refused.returncode == 2 and len(errors) == 1 and "could not be loaded" in errors[0]
+    assert "Traceback" not in refused.stderr
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "recommender.serving", "--model-dir", str(model_dir), "--port",
                                str(port), "--threads", "1"], cwd=REPO, env=env, stdout=subprocess.DEVNULL,

@@ -14,7 +14,7 @@ from pathlib import Path
 from aiohttp import web
 
 from recommender.serving.app import create_app
-from recommender.serving.engine import RecommendationEngine, check_model_dir, ModelDirError
+from recommender.serving.engine import ModelDirError, RecommendationEngine, check_model_dir
 from store.settings import load_settings
 
 
@@ -38,7 +38,8 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = load_settings()
     if args.max_batch < 1:
-        sys.exit("error: --max-batch must be at least 1")
+        print("error: --max-batch must be at least 1", file=sys.stderr)
+        sys.exit(2)
     try:
         check_model_dir(args.model_dir, args.adapter)
         engine = RecommendationEngine.load(args.model_dir, args.adapter,
@@ -47,7 +48,7 @@ def main(argv: list[str] | None = None) -> None:
     except ModelDirError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)
-    except (OSError, ValueError, RuntimeError) as error:
+    except Exception as error:  # noqa: BLE001 - torch, safetensors, peft and json each raise their own types
         first = str(error).splitlines()[0] if str(error) else ""
         print(f"error: model dir {args.model_dir} could not be loaded: {type(error).__name__}: {first}",
               file=sys.stderr)
