@@ -1,9 +1,9 @@
 """The Rasa project: data hygiene, validation, training and held-out scores.
 
 The data checks read the YAML directly and take a second. The ``rasa``-marked
-tests call ``.venv-rasa/bin/rasa`` in subprocesses and share one model per
-session, trained into ``models/`` (Rasa reuses the newest model there when
-config, domain and data are unchanged, so a second run skips training).
+tests call ``.venv-rasa/bin/rasa`` in subprocesses and share the model of
+``make train`` (``models/shop.tar.gz``), which retrains only when config,
+domain or data changed.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.rasa_eval import newest_model, read_examples, summarize
+from tests.rasa_eval import read_examples, summarize
 
 ROOT = Path(__file__).resolve().parent.parent
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
@@ -118,14 +118,15 @@ def output_tail(result: subprocess.CompletedProcess) -> str:
 
 @pytest.fixture(scope="session")
 def trained_model() -> Path:
-    """Train (or reuse, when nothing changed) the model into ``models/pytest``."""
-    models = ROOT / "models" / "pytest"
-    result = rasa(
-        "train", "--config", "config.yml", "--domain", "bot/domain", "--data", "data",
-        "--out", str(models),
-    )
+    """The model `make train` builds (models/shop.tar.gz), trained now only if its inputs changed.
+
+    Sharing it with `make run` and the integration tests keeps the suite to
+    one training run.
+    """
+    result = subprocess.run(["make", "--no-print-directory", "train"], cwd=ROOT, capture_output=True, text=True,
+                            timeout=1800)
     assert result.returncode == 0, output_tail(result)
-    return newest_model(models)
+    return ROOT / "models" / "shop.tar.gz"
 
 
 @pytest.mark.rasa
