@@ -144,6 +144,11 @@ def menu_buttons(lang: str) -> list[Button]:
     ]
 
 
+# Actions that may run while a deletion awaits its yes/no; any other action
+# cancels the pending question, so a later unrelated "yes" erases nothing.
+CONFIRMATION_ACTIONS = frozenset({"action_confirm_delete", "action_delete_my_data", "action_cancel_delete"})
+
+
 class ShopAction(Action, ABC):
     """An action that answers one turn; subclasses implement ``name`` and ``answer``."""
 
@@ -156,6 +161,8 @@ class ShopAction(Action, ABC):
             events = await self.answer(turn, dispatcher, tracker, domain)
         except TurnFailed:
             return apologize(dispatcher, turn.lang) + self.events_after_failure()
+        if tracker.get_slot("pending_confirmation") and self.name() not in CONFIRMATION_ACTIONS:
+            events = [*events, SlotSet("pending_confirmation", None)]
         return [SlotSet("lang", turn.lang), *events]
 
     @abstractmethod

@@ -236,6 +236,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "您尚未登录，我这里只有本次对话的数据，现已删除。如需删除账户数据，请登录后再次申请。",
     },
     "delete.cancelled": {"en": "OK, nothing was deleted.", "zh": "好的，没有删除任何数据。"},
+    "delete.not_confirmed": {
+        "en": "Nothing was deleted. If you want your data erased, say \"delete my data\" and confirm.",
+        "zh": "没有删除任何数据。如需删除您的数据，请说“删除我的数据”并确认。",
+    },
 }
 
 

@@ -99,6 +99,10 @@ class ActionDeleteMyData(ShopAction):
     async def answer(
         self, turn: Turn, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
+        if tracker.get_slot("pending_confirmation") != "delete":
+            # Only a yes to our own question erases anything.
+            say(dispatcher, turn.t("delete.not_confirmed"))
+            return [SlotSet("pending_confirmation", None)]
         done = [SlotSet("pending_confirmation", None), SlotSet("conversation_erased", True)]
         if turn.customer is None:
             await turn.db(lambda session: erase_anonymous(session, turn.sender_id))

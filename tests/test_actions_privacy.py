@@ -55,7 +55,9 @@ def test_cancel_deletes_nothing(store, session_factory):
 
 def test_delete_erases_customer_rows_and_reports_counts(store, session_factory, engine):
     add_rasa_events(engine, [("alice-old", "user"), ("alice-old", "bot"), ("bob-old", "user"), ("conv-1", "user")])
-    out = run_action(ActionDeleteMyData(), tracker("/affirm", customer=ALICE, slots={"lang": "en"}))
+    out = run_action(
+        ActionDeleteMyData(), tracker("/affirm", customer=ALICE, slots={"lang": "en", "pending_confirmation": "delete"})
+    )
     assert out.slot("conversation_erased") is True and out.slot("pending_confirmation") is None
     # Seeded for Alice: 2 consultations, 3 recommendation events, 1 handoff, 1 other conversation with 2 messages.
     for number in ("consultations 2", "records 3", "requests 1", "conversations 1", "2 stored messages"):
@@ -75,14 +77,18 @@ def test_delete_erases_customer_rows_and_reports_counts(store, session_factory, 
 
 
 def test_delete_without_events_table_still_works_in_chinese(store, session_factory):
-    out = run_action(ActionDeleteMyData(), tracker("/affirm", customer=BOB, slots={"lang": "zh"}))
+    out = run_action(
+        ActionDeleteMyData(), tracker("/affirm", customer=BOB, slots={"lang": "zh", "pending_confirmation": "delete"})
+    )
     assert out.slot("lang") == "zh" and "历史咨询 1 条" in out.text
     assert count(session_factory, Consultation, customer_id=store["bob"]) == 0
     assert count(session_factory, Consultation, customer_id=store["alice"]) == 2
 
 
 def test_anonymous_delete_erases_only_this_conversation(store, session_factory):
-    out = run_action(ActionDeleteMyData(), tracker("/affirm", sender_id="visitor-9"))
+    out = run_action(
+        ActionDeleteMyData(), tracker("/affirm", sender_id="visitor-9", slots={"pending_confirmation": "delete"})
+    )
     assert out.slot("conversation_erased") is True and "not signed in" in out.text
     assert count(session_factory, Consultation) == 3
     assert count(session_factory, Conversation, sender_id="visitor-9") == 0
@@ -119,9 +125,24 @@ def test_a_failure_midway_erases_nothing(store, session_factory, engine):
     # An `events` table without `sender_id` makes the last DELETE fail after the others ran.
     with engine.begin() as connection:
         connection.execute(text("CREATE TABLE events (id INTEGER PRIMARY KEY, type_name VARCHAR(255))"))
-    out = run_action(ActionDeleteMyData(), tracker("/affirm", customer=ALICE, slots={"lang": "en"}))
+    out = run_action(
+        ActionDeleteMyData(), tracker("/affirm", customer=ALICE, slots={"lang": "en", "pending_confirmation": "delete"})
+    )
     assert out.slot("conversation_erased") == "<unset>" and "sorry" in out.text.lower()
     alice = store["alice"]
     assert count(session_factory, Consultation, customer_id=alice) == 2
     assert count(session_factory, RecommendationEvent, customer_id=alice) == 3
     assert count(session_factory, Conversation, sender_id="alice-old") == 1
+
+
+def test_delete_without_a_pending_question_erases_nothing(store, session_factory):
+    out = run_action(ActionDeleteMyData(), tracker("yes", customer=ALICE, slots={"lang": "en"}))
+    assert out.slot("conversation_erased", None) is None
+    assert count(session_factory, Consultation, customer_id=store["alice"]) == 2
+
+
+def test_any_other_action_cancels_a_pending_deletion(store):
+    from actions.smalltalk import ActionGreet
+
+    out = run_action(ActionGreet(), tracker("hi", customer=ALICE, slots={"pending_confirmation": "delete"}))
+    assert out.slot("pending_confirmation") is None  # set to None, not merely left unset
