@@ -22,6 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
 TRAIN_FILES = sorted((ROOT / "data" / "nlu").glob("*.yml"))
 TEST_FILES = {lang: ROOT / "tests" / "nlu" / f"test_{lang}.yml" for lang in ("en", "zh")}
+# Development sets: measured while changing data/nlu, so never trained on and
+# kept apart from the held-out test sets too.
+DEV_FILES = sorted((ROOT / "tests" / "nlu").glob("dev_*.yml"))
 MIN_TEST_SHARE = 0.20
 MIN_ACCURACY = 0.90
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -70,6 +73,13 @@ def test_no_example_in_both_train_and_test(train_examples, test_examples):
     train = {normalise(text) for _, text in train_examples}
     leaked = [text for _, text in test_examples if normalise(text) in train]
     assert leaked == []
+
+
+def test_dev_examples_in_neither_train_nor_test(train_examples, test_examples):
+    assert DEV_FILES, "no tests/nlu/dev_*.yml development set"
+    seen = {normalise(text) for _, text in [*train_examples, *test_examples]}
+    dev = [text for path in DEV_FILES for _, text in load_examples(path)]
+    assert [text for text in dev if normalise(text) in seen] == []
 
 
 def test_no_example_repeated_in_training(train_examples):
