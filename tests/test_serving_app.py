@@ -116,7 +116,7 @@ async def test_bad_requests_get_400_naming_the_field(trained):
         ({"k": 0}, "k"), ({"k": 51}, "k"), ({"k": "3"}, "k"), ({"k": True}, "k"),
         ({"conversation": "x" * 4001}, "conversation"), ({"conversation": 7}, "conversation"),
         ({"kind": "car"}, "kind"), ({"colour": "red"}, "colour"), ({"budget": 0}, "budget"),
-        ({"language": "fr"}, "language"), ({"customer_id": 12}, "customer_id"), ({"category": "no-such"}, "category"),
+        ({"language": "fr"}, "language"), ({"customer_id": 12}, "customer_id"), ({"explain": "yes"}, "explain"), ({"category": "no-such"}, "category"),
     ]
     async with serve(trained) as client:
         for body, field in cases:
@@ -182,6 +182,9 @@ async def test_anonymous_visitor_is_scored_from_text_alone(trained):
         assert {e["type"] for item in body["items"] for e in item["evidence"]} <= {"conversation"}
         status, other = await recommend(client, conversation="a coffee machine for the office", k=4)
         assert status == 200 and [i["id"] for i in other["items"]] != [i["id"] for i in body["items"]]
+        status, bare = await recommend(client, conversation="我想买一双跑步鞋", language="zh", k=4, explain=False)
+        assert status == 200 and [i["id"] for i in bare["items"]] == [i["id"] for i in body["items"]]
+        assert all(item["evidence"] == [] for item in bare["items"])
         status, coupons = await recommend(client, kind="coupon", k=5)
         assert status == 200 and coupons["items"] == []  # coupons need a signed-in customer
 

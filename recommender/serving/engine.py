@@ -62,6 +62,7 @@ class RecommendRequest:
     category: str | None = None
     budget: float | None = None
     language: str | None = None
+    explain: bool = True
 
 
 @dataclass(frozen=True)
@@ -220,7 +221,10 @@ class RecommendationEngine:
                     recorders.append(None)
                     continue
                 recorder = _Recorder(serializer, width)
-                explain(recorder, item.context, [], max_events=self.evidence_events)
+                if item.request.explain:
+                    explain(recorder, item.context, [], max_events=self.evidence_events)
+                else:
+                    recorder.sequences = [self.recommender.encode(item.context)]
                 recorders.append(recorder)
             sequences = [s for r in recorders if r is not None for s in r.sequences]
             logp = self.recommender.score_token_ids(sequences, "product")
@@ -283,7 +287,8 @@ class RecommendationEngine:
             because = {r.index: self._covered_product(catalog, present, product_logp, catalog.coupons[r.index])
                        for r in ranked}
         explained = explain(_Replay(serializer, rows), item.context,
-                            sorted({i for i in because.values() if i is not None}), max_events=self.evidence_events)
+                            sorted({i for i in because.values() if i is not None}),
+                            max_events=self.evidence_events) if request.explain else {}
         return {
             "customer_id": request.customer_id,
             "kind": request.kind,

@@ -23,6 +23,7 @@ class RecommendBody(BaseModel):
     category: str | None = Field(default=None, min_length=1, max_length=64)
     budget: float | None = Field(default=None, gt=0)
     language: Literal["en", "zh"] | None = None
+    explain: bool = True  # False: no evidence, one model input instead of one per recent event
 
     def to_request(self) -> RecommendRequest:
         """The engine's request."""
