@@ -30,17 +30,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from transformers import AutoModelForCausalLM
 
 from recommender.dataset import History
-from recommender.evidence import CONVERSATION, Evidence, explain
+from recommender.evidence import explain
 from recommender.gpt import Context, GPTRecommender
 from recommender.model import load_adapter, pick_device
 from recommender.ranking import coupon_mask, coupon_scores, product_mask, service_mask, service_scores, top_k
 from recommender.serialization import Serializer
-from recommender.serving.history import Catalog, ProductRow, find_customer, read_catalog, read_history
+from recommender.serving.answers import best_product, covered_product, describe
+from recommender.serving.history import Catalog, find_customer, read_catalog, read_history
 from store.models import Customer
 from store.rules import granted_counts
 
 PROBE = Context(history=None, now=datetime(2026, 1, 1), conversation="looking for a gift", language="en")
-SNIPPET_CHARS = 80
 
 
 class ModelDirError(ValueError):
@@ -277,14 +277,14 @@ class RecommendationEngine:
             sub_logp = product_logp[present]
             scores = service_scores(catalog.services, products, sub_logp, owned)
             ranked = top_k(scores, service_mask(catalog.services, owned), request.k, kind="service")
-            because = {r.index: self._best_product(catalog, present, sub_logp, owned, catalog.services[r.index])
+            because = {r.index: best_product(catalog, present, sub_logp, owned, catalog.services[r.index])
                        for r in ranked}
         else:
             granted = granted_counts(session, item.customer.id) if item.customer else {}
             scores = coupon_scores(catalog.coupons, products, product_logp[present])
             allowed = coupon_mask(catalog.coupons, item.customer, now=now, granted=granted)
             ranked = top_k(scores, allowed, request.k, kind="coupon")
-            because = {r.index: self._covered_product(catalog, present, product_logp, catalog.coupons[r.index])
+            because = {r.index: covered_product(catalog, present, product_logp, catalog.coupons[r.index])
                        for r in ranked}
         explained = explain(_Replay(serializer, rows), item.context,
                             sorted({i for i in because.values() if i is not None}),
@@ -292,67 +292,10 @@ class RecommendationEngine:
         return {
             "customer_id": request.customer_id,
             "kind": request.kind,
-            "items": [self._describe(catalog, r, explained.get(because[r.index], []) if because[r.index] is not None
+            "items": [describe(catalog, r, explained.get(because[r.index], []) if because[r.index] is not None
                                      else [], history, item.language) for r in ranked],
             "model_version": self.version,
         }
-
-    @staticmethod
-    def _best_product(catalog: Catalog, present: list[int], sub_logp: np.ndarray, owned: list[ProductRow],
-                      service: Any) -> int | None:
-        # The product that gave the service its score (see ranking.service_scores).
-        from store.rules import service_applies
-
-        owned_ids = {p.id for p in owned}
-        best, best_score = None, -np.inf
-        for j, i in enumerate(present):
-            product = catalog.products[i]
-            if product is not None and service_applies(service, product):
-                score = 0.0 if product.id in owned_ids else float(sub_logp[j])
-                if score > best_score:
-                    best, best_score = i, score
-        return best
-
-    @staticmethod
-    def _covered_product(catalog: Catalog, present: list[int], product_logp: np.ndarray, coupon: Any) -> int | None:
-        # The likeliest product the coupon can be used for.
-        covered = [i for i in present
-                   if (coupon.category_id is None or catalog.products[i].category_id == coupon.category_id)  # type: ignore[union-attr]
-                   and (coupon.product_id is None or catalog.products[i].id == coupon.product_id)]  # type: ignore[union-attr]
-        return max(covered, key=lambda i: product_logp[i]) if covered else None
-
-    def _describe(self, catalog: Catalog, ranked: Any, evidence: list[Evidence], history: History | None,
-                  language: str) -> dict[str, Any]:
-        zh = language == "zh"
-        if ranked.kind == "product":
-            entry: Any = catalog.products[ranked.index]
-            ident, price = entry.sku, float(entry.price)
-        elif ranked.kind == "service":
-            entry = catalog.services[ranked.index]
-            ident, price = entry.code, float(entry.price)
-        else:
-            entry = catalog.coupons[ranked.index]
-            ident, price = entry.code, None
-        return {
-            "id": ident,
-            "name": entry.name_zh if zh else entry.name_en,
-            "score": ranked.score,
-            "price": price,
-            "evidence": [self._reference(catalog, e, history, zh) for e in evidence],
-        }
-
-    @staticmethod
-    def _reference(catalog: Catalog, evidence: Evidence, history: History | None, zh: bool) -> dict[str, Any]:
-        if evidence.kind == CONVERSATION or history is None:
-            return {"type": "conversation", "text": "this conversation", "date": None, "weight": evidence.drop}
-        date = evidence.time.date().isoformat() if evidence.time else None
-        if evidence.kind == "purchase":
-            product = catalog.products[history.purchases[evidence.position].item]
-            name = (product.name_zh if zh else product.name_en) if product is not None else "a past purchase"
-            return {"type": "purchase", "text": name, "date": date, "weight": evidence.drop}
-        text = history.notes[evidence.position].text
-        snippet = text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1] + "…"
-        return {"type": "consultation", "text": snippet, "date": date, "weight": evidence.drop}
 
 
 @dataclass(frozen=True)
