@@ -94,6 +94,13 @@ def latest_text(tracker: Tracker, max_chars: int) -> str:
     return clean_text(latest.get("text"), max_chars)
 
 
+def message_too_long(tracker: Tracker, max_chars: int) -> bool:
+    """Whether the latest user message is longer than the bot reads."""
+    latest = tracker.latest_message if isinstance(tracker.latest_message, dict) else {}
+    text = latest.get("text")
+    return isinstance(text, str) and len(text) > max_chars
+
+
 def first_language(tracker: Tracker) -> str:
     """The reply language when the database cannot tell the customer's profile."""
     return i18n.choose_language(
@@ -153,6 +160,12 @@ class ShopAction(Action, ABC):
     """An action that answers one turn; subclasses implement ``name`` and ``answer``."""
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
+        limit = get_context().settings.max_message_chars
+        if message_too_long(tracker, limit):
+            # NLU guessed an intent from a cut-off wall of text; answering it would be a guess too.
+            lang = first_language(tracker)
+            say(dispatcher, i18n.t("input.too_long", lang, limit=limit))
+            return [SlotSet("lang", lang), *self.events_after_failure()]
         try:
             turn = await open_turn(tracker)
         except TurnFailed:

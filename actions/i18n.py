@@ -23,6 +23,11 @@ _ORDER_NUMBER = re.compile(r"(?i)(?<![A-Za-z0-9])SO\d{8}(?!\d)")
 
 MESSAGES: dict[str, dict[str, str]] = {
     # --- shared ---
+    "input.too_long": {
+        "en": "That message is longer than I can read ({limit} characters at most). "
+        "Could you tell me in a sentence or two what you need?",
+        "zh": "这条消息太长了，我最多只能读 {limit} 个字符。能用一两句话告诉我您需要什么吗？",
+    },
     "error.database": {
         "en": "Sorry, something went wrong on our side. Please try again in a moment.",
         "zh": "抱歉，我们这边出了点问题，请稍后再试。",

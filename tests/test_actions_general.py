@@ -142,9 +142,14 @@ def test_submit_return_with_garbage_slots_creates_nothing(store):
         assert out.slot("return_line_id") is None and "registered" not in out.text
 
 
-def test_long_messages_are_cut_before_use(store):
+def test_over_long_messages_get_asked_to_be_short_and_answer_nothing_else(store):
     out = run_action(ActionOrderStatus(), tracker("a " * 1500 + "SO10000003", customer=ALICE))
-    assert "SO10000004" in out.text and "SO10000003" not in out.text
+    assert "2000" in out.text and "SO1000000" not in out.text
+    out = run_action(ActionOrderStatus(), tracker("我的订单" * 600, customer=ALICE))
+    assert "2000" in out.text and re.search(r"[\u4e00-\u9fff]", out.text)
+    # Just under the limit is read normally.
+    out = run_action(ActionOrderStatus(), tracker("a " * 900 + "SO10000004", customer=ALICE))
+    assert "SO10000004" in out.text
 
 
 def test_database_failure_becomes_an_apology_in_the_right_language(tmp_path):
