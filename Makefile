@@ -12,10 +12,10 @@ export RASA_TELEMETRY_ENABLED := false
 # CI must not skip the PostgreSQL tests for want of a server.
 export SHOP_REQUIRE_PG ?= $(if $(CI),1,0)
 
-.PHONY: help install demo train run test test-fast clean
+.PHONY: help install demo train run test test-fast recommender eval clean
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 install: $(VENV)/.installed $(RASA_VENV)/.installed  ## create both Python environments
 
@@ -48,6 +48,12 @@ test: install train  ## the whole test suite (SQLite, PostgreSQL, real Rasa and 
 
 test-fast: install  ## unit tests only (no Rasa training or servers)
 	$(PY) -m pytest -q -m "not rasa and not integration"
+
+recommender: demo  ## train the GPT recommender (small preset) on the demo store into var/models/gpt-small
+	$(PY) -m recommender.train --preset small --out var/models/gpt-small
+
+eval: demo  ## evaluate pop, co-occurrence, SASRec and the GPT model on the demo store (results/eval/demo)
+	$(PY) -m recommender.evaluate --dataset demo
 
 clean:  ## remove built artefacts (keeps the environments)
 	rm -rf models results var .pytest_cache
