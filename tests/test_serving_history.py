@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from recommender.dataset import read_store
-from recommender.serving.history import find_customer, read_catalog, read_history
+from recommender.serving.history import find_customer, read_catalog, read_histories, read_history
 from tests.store_factory import ALICE, BOB, CAROL, build_store
 
 
@@ -17,6 +17,10 @@ def test_read_history_agrees_with_read_store_for_each_customer(session_factory):
         for external_id in (ALICE, BOB):
             served = read_history(session, find_customer(session, external_id), catalog.index_of)
             assert served == expected[external_id]
+        # One batch reads several customers at once, with the same result.
+        together = read_histories(session, [find_customer(session, c) for c in (BOB, CAROL, ALICE)], catalog.index_of)
+        assert [h.customer for h in together.values()] == [BOB, CAROL, ALICE]
+        assert {h.customer: h for h in together.values() if h.purchases} == expected
         # The cancelled order is left out, as in training.
         alice = expected[ALICE]
         assert len(alice.purchases) > 0

@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,7 +36,7 @@ from recommender.model import load_adapter, pick_device
 from recommender.ranking import coupon_mask, coupon_scores, product_mask, service_mask, service_scores, top_k
 from recommender.serialization import Serializer
 from recommender.serving.answers import best_product, covered_product, describe
-from recommender.serving.history import Catalog, find_customer, read_catalog, read_history
+from recommender.serving.history import Catalog, find_customers, read_catalog, read_histories
 from store.models import Customer
 from store.rules import granted_counts
 
@@ -211,7 +211,9 @@ class RecommendationEngine:
         with self.session_factory() as session:
             kinds = {request.kind for request in requests}
             catalog = read_catalog(session, self.item_keys, services="service" in kinds, coupons="coupon" in kinds)
-            prepared = [self._prepare(session, catalog, request, now) for request in requests]
+            customers = find_customers(session, (r.customer_id for r in requests if r.customer_id is not None))
+            histories = read_histories(session, list(customers.values()), catalog.index_of)
+            prepared = [self._prepare(catalog, customers, histories, request, now) for request in requests]
             serializer = self.recommender.serializer
             assert serializer is not None
             width = len(self.item_keys)
@@ -239,8 +241,8 @@ class RecommendationEngine:
                 outcomes.append(self._answer(session, catalog, item, rows, serializer, now))
         return outcomes
 
-    def _prepare(self, session: Session, catalog: Catalog, request: RecommendRequest,
-                 now: datetime) -> _Prepared | RequestError:
+    def _prepare(self, catalog: Catalog, customers: Mapping[str, Customer], histories: Mapping[int, History],
+                 request: RecommendRequest, now: datetime) -> _Prepared | RequestError:
         category_id = None
         if request.category is not None:
             category_id = catalog.categories.get(request.category)
@@ -248,10 +250,10 @@ class RecommendationEngine:
                 return RequestError(400, "invalid_request", "category", f"unknown category {request.category!r}")
         customer = history = None
         if request.customer_id is not None:
-            customer = find_customer(session, request.customer_id)
+            customer = customers.get(request.customer_id)
             if customer is None:
                 return RequestError(404, "unknown_customer", "customer_id", "no customer with this id")
-            history = read_history(session, customer, catalog.index_of)
+            history = histories[customer.id]
         language = request.language or (customer.language if customer else None)
         context = Context(history=history, now=now, conversation=request.conversation, language=language,
                           tier=customer.tier.value if customer else None)

@@ -9,7 +9,7 @@ catalog state the business rules need, once per batch.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -73,34 +73,50 @@ def read_catalog(session: Session, item_keys: tuple[str, ...], *, services: bool
                    index_of=index_of)
 
 
+def find_customers(session: Session, external_ids: Iterable[str]) -> dict[str, Customer]:
+    """The customers with these external ids (unknown ids are simply absent)."""
+    wanted = set(external_ids)
+    if not wanted:
+        return {}
+    return {c.external_id: c for c in session.scalars(select(Customer).where(Customer.external_id.in_(wanted)))}
+
+
 def find_customer(session: Session, external_id: str) -> Customer | None:
     """The customer with this external id, or ``None``."""
-    return session.scalars(select(Customer).where(Customer.external_id == external_id)).one_or_none()
+    return find_customers(session, [external_id]).get(external_id)
 
 
-def read_history(session: Session, customer: Customer, index_of: Mapping[int, int]) -> History:
-    """One customer's history as ``read_store`` builds it.
+def read_histories(session: Session, customers: Sequence[Customer], index_of: Mapping[int, int]) -> dict[int, History]:
+    """Each customer's history as ``read_store`` builds it, keyed by customer id (three queries in all).
 
     ``index_of`` maps product ids to the model's dense item indices; a line
     whose product the model does not know is left out (it has no token).
     """
-    purchases = tuple(
-        Purchase(time=row.placed_at, item=index_of[row.product_id])
+    ids = [customer.id for customer in customers]
+    purchases: dict[int, list[Purchase]] = {id_: [] for id_ in ids}
+    notes: dict[int, list[Note]] = {id_: [] for id_ in ids}
+    if ids:
         for row in session.execute(
-            select(Order.placed_at, OrderLine.product_id)
+            select(Order.customer_id, Order.placed_at, OrderLine.product_id)
             .join(OrderLine, OrderLine.order_id == Order.id)
-            .where(Order.customer_id == customer.id, Order.status != OrderStatus.CANCELLED)
-            .order_by(Order.placed_at, OrderLine.id)
-        )
-        if row.product_id in index_of
-    )
-    notes = tuple(
-        Note(time=row.created_at, text=row.text, topic=row.topic)
+            .where(Order.customer_id.in_(ids), Order.status != OrderStatus.CANCELLED)
+            .order_by(Order.customer_id, Order.placed_at, OrderLine.id)
+        ):
+            if row.product_id in index_of:
+                purchases[row.customer_id].append(Purchase(time=row.placed_at, item=index_of[row.product_id]))
         for row in session.execute(
-            select(Consultation.created_at, Consultation.text, Consultation.topic)
-            .where(Consultation.customer_id == customer.id)
-            .order_by(Consultation.created_at, Consultation.id)
-        )
-    )
-    return History(customer=customer.external_id, language=customer.language, tier=customer.tier.value,
-                   purchases=purchases, notes=notes)
+            select(Consultation.customer_id, Consultation.created_at, Consultation.text, Consultation.topic)
+            .where(Consultation.customer_id.in_(ids))
+            .order_by(Consultation.customer_id, Consultation.created_at, Consultation.id)
+        ):
+            notes[row.customer_id].append(Note(time=row.created_at, text=row.text, topic=row.topic))
+    return {
+        customer.id: History(customer=customer.external_id, language=customer.language, tier=customer.tier.value,
+                             purchases=tuple(purchases[customer.id]), notes=tuple(notes[customer.id]))
+        for customer in customers
+    }
+
+
+def read_history(session: Session, customer: Customer, index_of: Mapping[int, int]) -> History:
+    """One customer's history as ``read_store`` builds it (see ``read_histories``)."""
+    return read_histories(session, [customer], index_of)[customer.id]
