@@ -85,6 +85,27 @@ def _autocast(device: torch.device):
     return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
 
 
+def _run_epoch(batches: list, loss_of: Callable, losses: list[float], params, optimizer, scheduler,
+               config: TrainConfig, *, device: torch.device, pad_id: int, deadline: float | None, desc: str,
+               progress: bool) -> int:
+    """One pass of optimiser steps over ``batches``; appends each loss to ``losses``, returns tokens seen."""
+    tokens = 0
+    for batch_sequences in tqdm(batches, desc=desc, disable=not progress):
+        batch = {k: v.to(device) for k, v in collate(batch_sequences, pad_id).items()}
+        with _autocast(device):
+            loss = loss_of(batch)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, config.grad_clip)
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad(set_to_none=True)
+        losses.append(loss.item())
+        tokens += int(batch["attention_mask"].sum())
+        if deadline and time.monotonic() > deadline:
+            break
+    return tokens
+
+
 def weighted_lm_loss(model, batch: dict[str, torch.Tensor], layout: TokenLayout, item_weight: float) -> torch.Tensor:
     """Causal-LM cross-entropy over the whole vocabulary, item-token targets weighted ``item_weight``.
 
@@ -118,21 +139,13 @@ def pretrain(model, sequences: list[list[int]], layout: TokenLayout, config: Tra
     deadline = time.monotonic() + 60 * config.max_pretrain_minutes if config.max_pretrain_minutes else None
     model.train()
     for epoch in range(start_epoch, config.pretrain_epochs):
-        started, tokens, losses = time.monotonic(), 0, []
+        started, losses = time.monotonic(), []
         batches = _batches(sequences, config.pretrain_batch_size, rng, len)
-        for batch_sequences in tqdm(batches, desc=f"pretrain {epoch + 1}/{config.pretrain_epochs}", disable=not progress):
-            batch = {k: v.to(device) for k, v in collate(batch_sequences, layout.id("<pad>")).items()}
-            with _autocast(device):
-                loss = weighted_lm_loss(model, batch, layout, config.pretrain_item_weight)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, config.grad_clip)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-            losses.append(loss.item())
-            tokens += int(batch["attention_mask"].sum())
-            if deadline and time.monotonic() > deadline:
-                break
+        tokens = _run_epoch(
+            batches, lambda batch: weighted_lm_loss(model, batch, layout, config.pretrain_item_weight), losses,
+            params, optimizer, scheduler, config, device=device, pad_id=layout.id("<pad>"), deadline=deadline,
+            desc=f"pretrain {epoch + 1}/{config.pretrain_epochs}", progress=progress,
+        )
         seconds = time.monotonic() - started
         log["epochs"].append({"epoch": epoch + 1, "loss": float(np.mean(losses)), "tokens_per_s": tokens / seconds})
         log["tokens"] += tokens
@@ -201,23 +214,15 @@ def finetune(model, serializer: Serializer, split: Split, config: TrainConfig, *
         valid = tuple(random.Random(config.seed).sample(valid, config.max_valid_examples))
     for epoch in range(start_epoch, config.finetune_epochs):
         model.train()
-        started, tokens, losses = time.monotonic(), 0, []
+        started, losses = time.monotonic(), []
         examples = finetune_examples(split.train, config.finetune_cuts_per_history, rng)
         sequences = [serializer.encode(e.history, e.time) + [layout.item_token(e.target)] for e in examples]
         batches = _batches(sequences, config.finetune_batch_size, rng, len)
-        for batch_sequences in tqdm(batches, desc=f"finetune {epoch + 1}/{config.finetune_epochs}", disable=not progress):
-            batch = {k: v.to(device) for k, v in collate(batch_sequences, layout.id("<pad>")).items()}
-            with _autocast(device):
-                loss = next_item_loss(model, batch, layout)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, config.grad_clip)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-            losses.append(loss.item())
-            tokens += int(batch["attention_mask"].sum())
-            if deadline and time.monotonic() > deadline:
-                break
+        tokens = _run_epoch(
+            batches, lambda batch: next_item_loss(model, batch, layout), losses,
+            params, optimizer, scheduler, config, device=device, pad_id=layout.id("<pad>"), deadline=deadline,
+            desc=f"finetune {epoch + 1}/{config.finetune_epochs}", progress=progress,
+        )
         seconds = time.monotonic() - started
         ndcg = validate(model, serializer, valid, config, device)
         log["epochs"].append({"epoch": epoch + 1, "loss": float(np.mean(losses)), "valid_ndcg10": ndcg,

@@ -74,3 +74,15 @@ def engine(store_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return make_session_factory(engine)
+
+
+@pytest.fixture
+def store(session_factory: sessionmaker[Session]) -> Iterator[dict]:
+    """The hand-made store of ``tests/store_factory.py``, installed as the actions' context."""
+    from actions.context import set_context
+    from tests.store_factory import build_store, make_context
+
+    refs = build_store(session_factory)
+    set_context(make_context(session_factory))
+    yield refs
+    set_context(None)

@@ -27,7 +27,7 @@ from actions.returns import (
 from actions.smalltalk import ActionFallback, ActionGoodbye, ActionGreet, ActionOutOfScope, ActionThank
 from store.db import make_engine, make_session_factory
 from store.models import Conversation
-from tests.store_factory import ALICE, BOB, build_store, make_context, run_action, tracker
+from tests.store_factory import ALICE, BOB, make_context, run_action, tracker
 
 ANSWERING_ACTIONS: list[type[Action]] = [
     ActionGreet,
@@ -50,14 +50,6 @@ ANSWERING_ACTIONS: list[type[Action]] = [
     ActionDeleteMyData,
     ActionCancelDelete,
 ]
-
-
-@pytest.fixture
-def store(session_factory):
-    refs = build_store(session_factory)
-    set_context(make_context(session_factory, max_message_chars=2000))
-    yield refs
-    set_context(None)
 
 
 def test_every_catalog_key_has_english_and_chinese_with_the_same_placeholders():

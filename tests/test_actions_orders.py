@@ -5,19 +5,9 @@ from __future__ import annotations
 import time
 
 import jwt
-import pytest
 
-from actions.context import set_context
 from actions.orders import ActionDeliveryInfo, ActionOrderStatus
-from tests.store_factory import ALICE, BOB, build_store, make_context, run_action, token, tracker
-
-
-@pytest.fixture
-def store(session_factory):
-    refs = build_store(session_factory)
-    set_context(make_context(session_factory))
-    yield refs
-    set_context(None)
+from tests.store_factory import ALICE, BOB, run_action, token, tracker
 
 
 def test_latest_order_of_signed_in_customer(store):

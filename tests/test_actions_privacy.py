@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import func, select, text
 
-from actions.context import set_context
 from actions.handoff import ActionHandoff
 from actions.privacy import ActionCancelDelete, ActionConfirmDelete, ActionDeleteMyData
 from store.models import Consultation, Conversation, Handoff, RecommendationEvent
-from tests.store_factory import ALICE, BOB, build_store, make_context, run_action, tracker
-
-
-@pytest.fixture
-def store(session_factory):
-    refs = build_store(session_factory)
-    set_context(make_context(session_factory))
-    yield refs
-    set_context(None)
+from tests.store_factory import ALICE, BOB, run_action, tracker
 
 
 def count(factory, model, **where) -> int:

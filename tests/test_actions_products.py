@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import pytest
 from sqlalchemy import select
 
 from actions.context import set_context
@@ -12,15 +11,7 @@ from actions.products import ActionProductInfo
 from actions.recommend import ActionRecommendCoupons, ActionRecommendProducts, ActionRecommendServices
 from actions.recommend_source import Recommendation, Recommendations
 from store.models import ItemKind, RecommendationEvent
-from tests.store_factory import ALICE, BOB, CAROL, build_store, make_context, run_action, tracker
-
-
-@pytest.fixture
-def store(session_factory):
-    refs = build_store(session_factory)
-    set_context(make_context(session_factory))
-    yield refs
-    set_context(None)
+from tests.store_factory import ALICE, BOB, CAROL, make_context, run_action, tracker
 
 
 def shown(factory, sender_id="conv-1") -> list[RecommendationEvent]:

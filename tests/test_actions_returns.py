@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
 from sqlalchemy import func, select
 
 from actions.context import set_context
@@ -21,14 +20,6 @@ from store.models import LineStatus, OrderLine, ReturnRequest
 from tests.store_factory import ALICE, BOB, CAROL, build_store, make_context, run_action, tracker
 
 FORM = "return_form"
-
-
-@pytest.fixture
-def store(session_factory):
-    refs = build_store(session_factory)
-    set_context(make_context(session_factory, return_window_days=30))
-    yield refs
-    set_context(None)
 
 
 def button_line_ids(out) -> list[int]:
