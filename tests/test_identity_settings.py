@@ -37,7 +37,8 @@ def test_forged_expired_and_unsigned_tokens_are_rejected():
     assert identity_from_metadata({"token": unsigned}, SECRET).anonymous
 
 
-def test_settings_reject_unknown_keys_and_bad_values(monkeypatch):
+def test_settings_reject_unknown_keys_and_bad_values(clean_env):
+    monkeypatch = clean_env
     with pytest.raises(ValidationError):
         Settings(not_a_setting=1)
     with pytest.raises(ValidationError):
@@ -47,7 +48,18 @@ def test_settings_reject_unknown_keys_and_bad_values(monkeypatch):
         load_settings()
 
 
-def test_environment_overrides_file(monkeypatch, tmp_path):
+@pytest.fixture
+def clean_env(monkeypatch):
+    """No SHOP_* variable from the calling shell may decide these tests."""
+    import os
+
+    for name in [n for n in os.environ if n.startswith("SHOP_")]:
+        monkeypatch.delenv(name)
+    return monkeypatch
+
+
+def test_environment_overrides_file(clean_env, tmp_path):
+    monkeypatch = clean_env
     config = tmp_path / "shop.toml"
     config.write_text("rasa_port = 6000\naction_port = 6001\n")
     monkeypatch.setenv("SHOP_CONFIG", str(config))
@@ -56,7 +68,8 @@ def test_environment_overrides_file(monkeypatch, tmp_path):
     assert (settings.rasa_port, settings.action_port) == (6000, 7001)
 
 
-def test_unknown_key_in_file_is_an_error(monkeypatch, tmp_path):
+def test_unknown_key_in_file_is_an_error(clean_env, tmp_path):
+    monkeypatch = clean_env
     config = tmp_path / "shop.toml"
     config.write_text("rasa_prot = 6000\n")
     monkeypatch.setenv("SHOP_CONFIG", str(config))
