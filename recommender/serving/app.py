@@ -14,9 +14,10 @@ import hmac
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TypeVar
 
 from aiohttp import web
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from recommender.serving.batcher import BatcherClosed, MicroBatcher
 from recommender.serving.engine import AdapterRejected, Outcome, RecommendationEngine, RecommendRequest, RequestError
@@ -145,6 +146,9 @@ async def _metrics(request: web.Request) -> web.Response:
     return web.Response(body=request.app[STATE].metrics.render(), content_type="text/plain", charset="utf-8")
 
 
+
+T = TypeVar("T", bound=BaseModel)
+
 async def _read_body(request: web.Request) -> str | web.Response:
     try:
         return await request.text()
@@ -156,14 +160,21 @@ async def _read_body(request: web.Request) -> str | web.Response:
                                  status=400)
 
 
-async def _recommend(request: web.Request) -> web.Response:
+async def _parse_body(request: web.Request, model: type[T]) -> T | web.Response:
+    """The request body as ``model``, or the 400/413 answer that names what is wrong."""
     raw = await _read_body(request)
     if isinstance(raw, web.Response):
         return raw
     try:
-        body = RecommendBody.model_validate_json(raw)
+        return model.model_validate_json(raw)
     except ValidationError as error:
         return web.json_response(first_error(error), status=400)
+
+
+async def _recommend(request: web.Request) -> web.Response:
+    body = await _parse_body(request, RecommendBody)
+    if isinstance(body, web.Response):
+        return body
     try:
         outcome = await request.app[STATE].batcher.submit(body.to_request())
     except BatcherClosed:
@@ -177,13 +188,9 @@ async def _recommend(request: web.Request) -> web.Response:
 
 
 async def _swap_adapter(request: web.Request) -> web.Response:
-    raw = await _read_body(request)
-    if isinstance(raw, web.Response):
-        return raw
-    try:
-        body = AdapterBody.model_validate_json(raw)
-    except ValidationError as error:
-        return web.json_response(first_error(error), status=400)
+    body = await _parse_body(request, AdapterBody)
+    if isinstance(body, web.Response):
+        return body
     state = request.app[STATE]
     engine = state.engine
     assert engine is not None
