@@ -66,9 +66,39 @@ class Settings(BaseSettings):
     recommend_timeout_s: float = Field(default=1.5, gt=0, le=30, description="Bound on one call to the model server.")
     attribution_window_days: int = Field(default=7, ge=0, description="Orders this soon after a shown item are attributed to it.")
     model_server_token: SecretStr = Field(default=SecretStr("dev-only-model-token"))
+    model_dir: Path = Field(
+        default=REPO_ROOT / "var" / "models" / "gpt-small",
+        description="Folder written by recommender.train that the model server loads.",
+    )
+    model_adapter: str = Field(default="default", pattern=r"^[A-Za-z0-9_.-]+$", description="Adapter served at start.")
+    product_url: str = Field(
+        default="https://shop.example.com/products/{sku}",
+        description="Link of a product page; {sku} is replaced by the product's SKU.",
+    )
+    make_good_limit: int = Field(default=1, ge=0, description="Make-good coupons one customer may get per period.")
+    make_good_period_days: int = Field(default=90, ge=1, description="The period make_good_limit counts over.")
+
+    # --- store API (orders from the shop's backend) ---
+    store_api_port: int = Field(default=8090, ge=1, le=65535)
+    store_api_token: SecretStr = Field(
+        default=SecretStr("dev-only-store-api-token"),
+        description="Bearer token the shop's backend sends to the store API.",
+    )
 
     # --- chat input ---
     max_message_chars: int = Field(default=2000, ge=10, description="Longer chat messages are cut before use.")
+
+    @property
+    def model_server_url(self) -> str:
+        """Base URL of the model server as the actions reach it."""
+        return f"http://{self.bind_host}:{self.model_port}"
+
+    @field_validator("product_url")
+    @classmethod
+    def _has_sku(cls, value: str) -> str:
+        if "{sku}" not in value:
+            raise ValueError("product_url must contain {sku}")
+        return value
 
     @field_validator("database_url")
     @classmethod
