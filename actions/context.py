@@ -1,4 +1,4 @@
-"""The process-wide context of the actions: settings, database, recommender.
+"""The process-wide context of the actions: settings, database, model-server client.
 
 Built lazily on first use from ``store.settings.load_settings()``, so that
 importing ``actions`` never touches the database; tests install their own
@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from actions.recommend_source import BestSellerSource, RecommendationSource
+from actions.model_client import ModelServerClient
 from store.db import make_engine, make_session_factory
 from store.settings import Settings, load_settings
 
@@ -32,23 +32,28 @@ class ActionContext:
     settings: Settings
     engine: Engine
     session_factory: sessionmaker[Session]
-    recommender: RecommendationSource = field(default_factory=BestSellerSource)
+    model_client: ModelServerClient | None = None
     clock: Callable[[], datetime] = utc_now
 
 
-def build_context(settings: Settings | None = None, recommender: RecommendationSource | None = None) -> ActionContext:
-    """A context over the database named by ``settings`` (loaded when not given).
+def model_client_for(settings: Settings) -> ModelServerClient:
+    """The client of the model server the settings name, bounded by ``recommend_timeout_s``."""
+    return ModelServerClient(
+        base_url=settings.model_server_url,
+        token=settings.model_server_token.get_secret_value(),
+        timeout_s=settings.recommend_timeout_s,
+    )
 
-    ``recommender`` defaults to the best-seller source; the model-server
-    client is passed here once it exists.
-    """
+
+def build_context(settings: Settings | None = None) -> ActionContext:
+    """A context over the database and model server named by ``settings`` (loaded when not given)."""
     settings = settings or load_settings()
     engine = make_engine(settings.database_url)
     return ActionContext(
         settings=settings,
         engine=engine,
         session_factory=make_session_factory(engine),
-        recommender=recommender or BestSellerSource(),
+        model_client=model_client_for(settings),
     )
 
 

@@ -12,6 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from actions.base import ShopAction, Turn, say
+from actions.coupon_grants import grant_make_good
+from actions.coupon_text import describe_coupon
 from actions.textparse import clean_text, is_payload
 from store.models import Handoff, Order
 
@@ -87,6 +89,15 @@ def open_handoff(session: Session, turn: Turn, reason: str, messages: list[str])
     return handoff.id
 
 
+def make_good_text(session: Session, turn: Turn) -> str | None:
+    """Grant (once per conversation, within the store's limit) a make-good coupon; its description, or ``None``."""
+    assert turn.customer is not None
+    settings = turn.context.settings
+    result = grant_make_good(session, customer_id=turn.customer.id, sender_id=turn.sender_id, now=turn.now,
+                             limit=settings.make_good_limit, period_days=settings.make_good_period_days)
+    return describe_coupon(result.coupon, turn) if result is not None else None
+
+
 class ActionHandoff(ShopAction):
     """Complaints and requests for a person: records the handoff and tells when staff answer."""
 
@@ -105,5 +116,9 @@ class ActionHandoff(ShopAction):
         if reason == "complaint":
             text = turn.t("handoff.complaint") + ("" if turn.lang == "zh" else " ") + text
         say(dispatcher, text)
+        if reason == "complaint" and turn.customer is not None:
+            coupon = await turn.db(lambda session: make_good_text(session, turn))
+            if coupon is not None:
+                say(dispatcher, "\n".join([turn.t("coupon.make_good"), coupon]))
         # A handoff ends any return in progress: the next return must not reuse its answers.
         return [SlotSet("return_line_id", None), SlotSet("return_reason", None)]

@@ -13,14 +13,17 @@ from sqlalchemy.orm import Session, selectinload
 
 from actions import i18n
 from actions.base import ShopAction, Turn, say
+from actions.recommend import record_shown, service_line
+from actions.services import ServiceOffer, after_delivery_offers
 from actions.textparse import find_order_number
-from store.models import Order, OrderLine, ShippingMethod
+from store.models import ItemKind, Order, OrderLine, OrderStatus, ShippingMethod
 
 
 @dataclass(frozen=True)
 class OrderFacts:
     """What the customer is told about one order, read inside the transaction."""
 
+    order_id: int
     number: str
     status: str
     placed_at: Any
@@ -44,6 +47,7 @@ def customer_order(session: Session, customer_id: int, number: str | None) -> Or
     if order is None:
         return None
     return OrderFacts(
+        order_id=order.id,
         number=order.order_number,
         status=order.status.value,
         placed_at=order.placed_at,
@@ -104,7 +108,21 @@ class ActionOrderStatus(ShopAction):
             say(dispatcher, turn.t("order.not_found") if number else turn.t("order.none"))
             return []
         say(dispatcher, describe_order(facts, turn.lang))
+        if facts.status == OrderStatus.DELIVERED.value:
+            offers = await turn.db(lambda session: offer_after_delivery(session, turn, facts.order_id))
+            if offers:
+                product = offers[0].for_product
+                name = (product[1] if turn.lang == "zh" else product[0]) if product else ""
+                lines = [turn.t("service.after_delivery", product=name), *(service_line(o, turn) for o in offers)]
+                say(dispatcher, "\n".join(lines))
         return []
+
+
+def offer_after_delivery(session: Session, turn: Turn, order_id: int) -> list[ServiceOffer]:
+    """The services that help with a just-delivered order, recorded as shown."""
+    offers = after_delivery_offers(session, order_id, turn.now)
+    record_shown(session, turn, ItemKind.SERVICE, [o.service_id for o in offers], model_version="rules-v0")
+    return offers
 
 
 def shipping_methods(session: Session) -> list[tuple[str, str, int, int, Any, Any]]:

@@ -1,12 +1,16 @@
-"""Recommendations: products (best sellers for now), coupons and services.
+"""Recommendations in the chat: products (cards with feedback buttons), coupons (granted) and services.
 
 Every item shown is recorded as a ``RecommendationEvent`` ("shown") in the
-same transaction that chose it, so attribution can later tie purchases to it.
+same transaction that rendered it; "more like this" is recorded as a click
+and "not interested" as a dismissal, which keeps the product out of the
+customer's later recommendations. Orders placed after a shown item are
+attributed to it by the store API (``store.attribution``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -16,12 +20,17 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from actions import i18n
 from actions.base import ShopAction, Turn, say
+from actions.cards import Card, card_buttons, card_text
+from actions.coupon_grants import chat_key, grant, granted_for, still_eligible
+from actions.coupon_text import describe_coupon
+from actions.handoff import recent_user_messages
 from actions.matching import detect_category
-from actions.recommend_source import RecommendationRequest, RecommendationSource
+from actions.model_client import ModelQuery, ModelUnavailable
+from actions.product_picks import ProductAsk, pick_products
+from actions.recommend_source import RecommendationRequest, Recommendations
 from actions.services import ServiceOffer, find_services
-from actions.textparse import mentions_any, parse_budget
+from actions.textparse import mentions_any, parse_budget, payload_entities
 from store.models import (
     Category,
     Coupon,
@@ -36,51 +45,69 @@ from store.models import (
 from store.rules import eligible_coupons
 
 PRODUCT_LIMIT = 3
-COUPON_LIMIT = 5
+COUPON_CANDIDATES = 5
+DISMISSAL_DAYS = 180
+CONVERSATION_MESSAGES = 6
 _LAST_TIME = ("last time", "same as before", "again", "上次", "上回", "之前买", "再买")
 
 
-@dataclass(frozen=True)
-class ShownProduct:
-    """A recommended product as shown: names, price and why it was picked."""
+def record_event(session: Session, turn: Turn, kind: ItemKind, item_id: int, event: RecEventType, *,
+                 rank: int | None = None, score: float | None = None, model_version: str = "",
+                 fallback: bool = False, reason: str = "") -> RecommendationEvent:
+    """Add one recommendation event for this conversation and customer; flushed, so it has its id."""
+    row = RecommendationEvent(
+        customer_id=turn.customer.id if turn.customer else None, sender_id=turn.sender_id, created_at=turn.now,
+        kind=kind, item_id=item_id, event=event, rank=rank, score=score, model_version=model_version,
+        fallback=fallback, reason=reason,
+    )
+    session.add(row)
+    session.flush()
+    return row
 
-    name_en: str
-    name_zh: str
-    price: Decimal
-    reason: str
 
-    def name(self, lang: str) -> str:
-        return self.name_zh if lang == "zh" else self.name_en
-
-
-def record_shown(
-    session: Session,
-    turn: Turn,
-    kind: ItemKind,
-    item_ids: list[int],
-    *,
-    model_version: str,
-    fallback: bool = False,
-    scores: list[float] | None = None,
-    reasons: list[str] | None = None,
-) -> None:
-    """One "shown" event per item, ranked from 1, for this conversation and customer."""
+def record_shown(session: Session, turn: Turn, kind: ItemKind, item_ids: list[int], *, model_version: str,
+                 fallback: bool = False) -> None:
+    """One "shown" event per item, ranked from 1 (coupons and services)."""
     for rank, item_id in enumerate(item_ids, start=1):
-        session.add(
-            RecommendationEvent(
-                customer_id=turn.customer.id if turn.customer else None,
-                sender_id=turn.sender_id,
-                created_at=turn.now,
-                kind=kind,
-                item_id=item_id,
-                event=RecEventType.SHOWN,
-                rank=rank,
-                score=scores[rank - 1] if scores else None,
-                model_version=model_version,
-                fallback=fallback,
-                reason=reasons[rank - 1] if reasons else "",
-            )
-        )
+        record_event(session, turn, kind, item_id, RecEventType.SHOWN, rank=rank, model_version=model_version,
+                     fallback=fallback)
+
+
+def conversation_text(tracker: Tracker) -> str:
+    """What the customer typed in this conversation (latest messages, payloads left out), one per line."""
+    return "\n".join(recent_user_messages(tracker.events, CONVERSATION_MESSAGES))
+
+
+def requested_sku(tracker: Tracker, text: str) -> str | None:
+    """The SKU a card button sent, from the NLU entities or the payload itself."""
+    latest = tracker.latest_message if isinstance(tracker.latest_message, dict) else {}
+    for entity in latest.get("entities") or []:
+        if isinstance(entity, dict) and entity.get("entity") == "sku" and isinstance(entity.get("value"), str):
+            return entity["value"][:64]
+    value = payload_entities(text).get("sku")
+    return value[:64] if isinstance(value, str) else None
+
+
+def _own_events(turn: Turn) -> Any:
+    """The filter for this customer's events (this conversation's, when anonymous)."""
+    if turn.customer is not None:
+        return RecommendationEvent.customer_id == turn.customer.id
+    return RecommendationEvent.sender_id == turn.sender_id
+
+
+def dismissed_products(session: Session, turn: Turn) -> set[int]:
+    """Products this customer said they are not interested in, recently."""
+    since = turn.now - timedelta(days=DISMISSAL_DAYS)
+    return set(session.scalars(select(RecommendationEvent.item_id).where(
+        _own_events(turn), RecommendationEvent.kind == ItemKind.PRODUCT,
+        RecommendationEvent.event == RecEventType.DISMISSED, RecommendationEvent.created_at >= since)))
+
+
+def shown_here(session: Session, turn: Turn) -> set[int]:
+    """Products already shown in this conversation."""
+    return set(session.scalars(select(RecommendationEvent.item_id).where(
+        RecommendationEvent.sender_id == turn.sender_id, RecommendationEvent.kind == ItemKind.PRODUCT,
+        RecommendationEvent.event == RecEventType.SHOWN)))
 
 
 def last_category_id(session: Session, customer_id: int) -> int | None:
@@ -95,47 +122,66 @@ def last_category_id(session: Session, customer_id: int) -> int | None:
     )
 
 
-def recommend_products(
-    session: Session, turn: Turn, source: RecommendationSource
-) -> tuple[list[ShownProduct], str | None, Decimal | None]:
-    """Pick products for the message, record them as shown; also return the category name and budget used."""
+@dataclass(frozen=True)
+class Understood:
+    """A product ask plus what the header says about it."""
+
+    ask: ProductAsk
+    category_name: str | None
+    budget: Decimal | None
+
+
+def understand(session: Session, turn: Turn, conversation: str) -> Understood:
+    """Category (named, or the last order's when "like last time"), budget and exclusions of a product ask."""
     category = detect_category(session, turn.text)
     if category is None and turn.customer and mentions_any(turn.text, _LAST_TIME):
         last = last_category_id(session, turn.customer.id)
         category = session.get(Category, last) if last is not None else None
-    category_id = category.id if category else None
     budget = parse_budget(turn.text)
     request = RecommendationRequest(
-        turn.customer.id if turn.customer else None, category_id, budget, PRODUCT_LIMIT, turn.now
+        customer_id=turn.customer.id if turn.customer else None, category_id=category.id if category else None,
+        budget=budget, limit=PRODUCT_LIMIT, now=turn.now, exclude=frozenset(dismissed_products(session, turn)),
+        language=turn.lang,
     )
-    answer = source.recommend(session, request)
-    picks = answer.items
-    products = {p.id: p for p in session.scalars(select(Product).where(Product.id.in_([r.product_id for r in picks])))}
-    picks = [r for r in picks if r.product_id in products]
-    record_shown(
-        session,
-        turn,
-        ItemKind.PRODUCT,
-        [r.product_id for r in picks],
-        model_version=answer.model_version,
-        fallback=answer.fallback,
-        scores=[r.score for r in picks],
-        reasons=[r.reason for r in picks],
-    )
-    shown = [
-        ShownProduct(
-            products[r.product_id].name_en, products[r.product_id].name_zh, products[r.product_id].price, r.reason
-        )
-        for r in picks
-    ]
-    category_name = None
-    if category is not None:
-        category_name = category.name_zh if turn.lang == "zh" else category.name_en
-    return shown, category_name, budget
+    name = (category.name_zh if turn.lang == "zh" else category.name_en) if category else None
+    return Understood(ProductAsk(request, category.code if category else None, conversation), name, budget)
+
+
+def record_cards(session: Session, turn: Turn, picks: Recommendations) -> list[Card]:
+    """Record each pick as shown and return its card (products that vanished meanwhile are skipped)."""
+    ids = [item.product_id for item in picks.items]
+    products = {p.id: p for p in session.scalars(select(Product).where(Product.id.in_(ids)))}
+    cards = []
+    for item in picks.items:
+        product = products.get(item.product_id)
+        if product is None:
+            continue
+        event = record_event(session, turn, ItemKind.PRODUCT, product.id, RecEventType.SHOWN, rank=len(cards) + 1,
+                             score=item.score, model_version=picks.model_version, fallback=picks.fallback,
+                             reason=item.reason.stored())
+        cards.append(Card(product.sku, product.name_en, product.name_zh, product.price, item.reason, event.id))
+    return cards
+
+
+def send_cards(dispatcher: CollectingDispatcher, turn: Turn, header: str, cards: list[Card]) -> None:
+    """The header, one message per card with its buttons, and a sign-in invitation for visitors."""
+    say(dispatcher, header)
+    for rank, card in enumerate(cards, start=1):
+        say(dispatcher, card_text(rank, card, turn), card_buttons(card, turn))
+    if turn.anonymous:
+        say(dispatcher, turn.t("rec.sign_in"))
+
+
+def header_for(turn: Turn, picks: Recommendations, category: str | None, budget: Decimal | None) -> str:
+    """"Picked for you" when the model chose, "Some ideas" when the fallback did."""
+    category_text = turn.t("rec.category", name=category) if category else ""
+    budget_text = turn.t("rec.budget", amount=turn.money(budget)) if budget is not None else ""
+    key = "rec.ideas" if picks.fallback else "rec.picks"
+    return turn.t(key, category=category_text, budget=budget_text)
 
 
 class ActionRecommendProducts(ShopAction):
-    """Best sellers in the mentioned category and budget (until the model server replaces the source)."""
+    """Products for what the customer asked, chosen by the model server (or the fallback), as cards."""
 
     def name(self) -> str:
         return "action_recommend_products"
@@ -143,75 +189,125 @@ class ActionRecommendProducts(ShopAction):
     async def answer(
         self, turn: Turn, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        source = turn.context.recommender
-        shown, category, budget = await turn.db(lambda session: recommend_products(session, turn, source))
-        if not shown:
+        conversation = conversation_text(tracker)
+        understood = await turn.db(lambda session: understand(session, turn, conversation))
+        picks = await pick_products(turn, understood.ask)
+        cards = await turn.db(lambda session: record_cards(session, turn, picks))
+        if not cards:
             say(dispatcher, turn.t("rec.none"))
             return []
-        say(dispatcher, "\n".join(product_lines(shown, category, budget, turn)))
+        send_cards(dispatcher, turn, header_for(turn, picks, understood.category_name, understood.budget), cards)
         return []
 
 
-def product_lines(shown: list[ShownProduct], category: str | None, budget: Decimal | None, turn: Turn) -> list[str]:
-    """The reply, one header per group of items chosen for the same reason, so nothing is mislabeled."""
-    category_text = turn.t("rec.category", name=category) if category else ""
-    budget_text = turn.t("rec.budget", amount=turn.money(budget)) if budget is not None else ""
-    lines: list[str] = []
-    previous = None
-    for rank, item in enumerate(shown, start=1):
-        if item.reason != previous:
-            if item.reason == "bestseller":
-                lines.append(turn.t("rec.bestsellers", category=category_text, budget=budget_text))
-            elif item.reason == "in_stock":
-                lines.append(
-                    turn.t("rec.also") if lines else turn.t("rec.in_stock", category=category_text, budget=budget_text)
-                )
-            else:
-                lines.append(turn.t("rec.picks", category=category_text, budget=budget_text))
-            previous = item.reason
-        lines.append(turn.t("rec.item", rank=rank, name=item.name(turn.lang), price=turn.money(item.price)))
-    return lines
+def _anchor(session: Session, turn: Turn, sku: str | None, event: RecEventType) -> Product | None:
+    """The product a card button names, with the click or dismissal recorded against its shown event."""
+    product = session.scalar(select(Product).where(Product.sku == sku)) if sku else None
+    if product is None:
+        return None
+    shown = session.scalar(select(RecommendationEvent).where(
+        _own_events(turn), RecommendationEvent.kind == ItemKind.PRODUCT, RecommendationEvent.item_id == product.id,
+        RecommendationEvent.event == RecEventType.SHOWN).order_by(RecommendationEvent.id.desc()).limit(1))
+    record_event(session, turn, ItemKind.PRODUCT, product.id, event, rank=shown.rank if shown else None,
+                 model_version=shown.model_version if shown else "", fallback=shown.fallback if shown else False)
+    return product
 
 
-def coupons_for(session: Session, turn: Turn) -> list[Coupon]:
-    """The coupons the signed-in customer may use now (store rules), recorded as shown."""
-    customer = session.get(Customer, turn.customer.id) if turn.customer else None
-    coupons = eligible_coupons(session, customer, turn.now)[:COUPON_LIMIT]
-    record_shown(session, turn, ItemKind.COUPON, [c.id for c in coupons], model_version="rules-v0")
-    return coupons
+class ActionMoreLikeThis(ShopAction):
+    """"More like this" on a card: records the click and shows similar products not shown yet."""
+
+    def name(self) -> str:
+        return "action_more_like_this"
+
+    async def answer(
+        self, turn: Turn, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        sku = requested_sku(tracker, turn.text)
+
+        def prepare(session: Session) -> tuple[Product | None, ProductAsk | None]:
+            anchor = _anchor(session, turn, sku, RecEventType.CLICKED)
+            if anchor is None:
+                return None, None
+            exclude = dismissed_products(session, turn) | shown_here(session, turn) | {anchor.id}
+            request = RecommendationRequest(
+                customer_id=turn.customer.id if turn.customer else None, category_id=anchor.category_id,
+                budget=None, limit=PRODUCT_LIMIT, now=turn.now, exclude=frozenset(exclude), language=turn.lang)
+            text = f"{conversation_text(tracker)}\n{anchor.name_zh if turn.lang == 'zh' else anchor.name_en}".strip()
+            category = session.get(Category, anchor.category_id)
+            return anchor, ProductAsk(request, category.code if category else None, text)
+
+        anchor, ask = await turn.db(prepare)
+        if anchor is None or ask is None:
+            say(dispatcher, turn.t("rec.unknown_item"))
+            return []
+        picks = await pick_products(turn, ask)
+        cards = await turn.db(lambda session: record_cards(session, turn, picks))
+        if not cards:
+            say(dispatcher, turn.t("rec.none"))
+            return []
+        name = anchor.name_zh if turn.lang == "zh" else anchor.name_en
+        send_cards(dispatcher, turn, turn.t("rec.similar", name=name), cards)
+        return []
 
 
-def describe_coupon(coupon: Coupon, turn: Turn) -> str:
-    """One coupon: name, code, discount, minimum spend and end date."""
-    min_spend = turn.t("coupon.min_spend", amount=turn.money(coupon.min_spend)) if coupon.min_spend else ""
-    name = coupon.name_zh if turn.lang == "zh" else coupon.name_en
-    if coupon.discount_type == "percent":
-        return turn.t(
-            "coupon.percent",
-            name=name,
-            code=coupon.code,
-            value=_plain_number(coupon.discount_value),
-            min_spend=min_spend,
-            until=i18n.day(coupon.valid_to),
-        )
-    return turn.t(
-        "coupon.amount",
-        name=name,
-        code=coupon.code,
-        value=turn.money(coupon.discount_value),
-        min_spend=min_spend,
-        until=i18n.day(coupon.valid_to),
-    )
+class ActionNotInterested(ShopAction):
+    """"Not interested" on a card: records the dismissal; the product is not suggested again."""
+
+    def name(self) -> str:
+        return "action_not_interested"
+
+    async def answer(
+        self, turn: Turn, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        sku = requested_sku(tracker, turn.text)
+        product = await turn.db(lambda session: _anchor(session, turn, sku, RecEventType.DISMISSED))
+        if product is None:
+            say(dispatcher, turn.t("rec.unknown_item"))
+            return []
+        say(dispatcher, turn.t("rec.dismissed", name=product.name_zh if turn.lang == "zh" else product.name_en))
+        return []
 
 
-def _plain_number(value: Decimal) -> str:
-    """15.00 -> "15", 7.50 -> "7.5"."""
-    text = f"{Decimal(value):f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
+# --- coupons -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CouponOutcome:
+    """What the coupon turn ends with: the coupon text, and whether it was granted just now."""
+
+    text: str | None
+    new: bool
+
+
+def grant_chat_coupon(session: Session, turn: Turn, ranked_codes: list[str] | None,
+                      model_version: str) -> CouponOutcome:
+    """Grant the best coupon for this conversation (the model's order, else the rules'), once per conversation."""
+    assert turn.customer is not None
+    key = chat_key(turn.customer.id, turn.sender_id)
+    held = granted_for(session, key)
+    if held is not None:
+        return CouponOutcome(describe_coupon(held, turn), False)
+    customer = session.get(Customer, turn.customer.id)
+    assert customer is not None
+    fallback = ranked_codes is None
+    if ranked_codes:
+        by_code = {c.code: c for c in session.scalars(select(Coupon).where(Coupon.code.in_(ranked_codes)))}
+        candidates = still_eligible(session, customer, [by_code[c] for c in ranked_codes if c in by_code], turn.now)
+    else:
+        candidates = []
+    if not candidates:
+        fallback, model_version = True, "rules-v0"
+        candidates = eligible_coupons(session, customer, turn.now)[:COUPON_CANDIDATES]
+    if not candidates:
+        return CouponOutcome(None, False)
+    record_shown(session, turn, ItemKind.COUPON, [candidates[0].id], model_version=model_version, fallback=fallback)
+    result = grant(session, customer_id=customer.id, coupon=candidates[0], key=key, source="chat",
+                   sender_id=turn.sender_id, now=turn.now, model_version=model_version, fallback=fallback)
+    return CouponOutcome(describe_coupon(result.coupon, turn), result.new)
 
 
 class ActionRecommendCoupons(ShopAction):
-    """The coupons the customer is eligible for; anonymous visitors are invited to sign in."""
+    """Grants the coupon that fits the customer best (once per conversation); visitors are asked to sign in."""
 
     def name(self) -> str:
         return "action_recommend_coupons"
@@ -222,12 +318,29 @@ class ActionRecommendCoupons(ShopAction):
         if turn.customer is None:
             say(dispatcher, turn.t("coupon.anonymous"))
             return []
-        coupons = await turn.db(lambda session: coupons_for(session, turn))
-        if not coupons:
+        ranked, version = await self._model_ranking(turn, tracker)
+        outcome = await turn.db(lambda session: grant_chat_coupon(session, turn, ranked, version))
+        if outcome.text is None:
             say(dispatcher, turn.t("coupon.none"))
             return []
-        say(dispatcher, "\n".join([turn.t("coupon.intro"), *(describe_coupon(c, turn) for c in coupons)]))
+        say(dispatcher, "\n".join([turn.t("coupon.granted" if outcome.new else "coupon.already"), outcome.text]))
         return []
+
+    @staticmethod
+    async def _model_ranking(turn: Turn, tracker: Tracker) -> tuple[list[str] | None, str]:
+        client = turn.context.model_client
+        if client is None or turn.customer is None:
+            return None, "rules-v0"
+        query = ModelQuery(customer_id=turn.customer.external_id, conversation=conversation_text(tracker),
+                           kind="coupon", k=COUPON_CANDIDATES, language=turn.lang, explain=False)
+        try:
+            answer = await client.recommend(query)
+        except ModelUnavailable:
+            return None, "rules-v0"
+        return [item.code for item in answer.items], answer.model_version
+
+
+# --- services ----------------------------------------------------------------------------------------
 
 
 def services_for(session: Session, turn: Turn) -> tuple[str, str | None, list[ServiceOffer]]:
@@ -235,6 +348,15 @@ def services_for(session: Session, turn: Turn) -> tuple[str, str | None, list[Se
     scope, category_name, offers = find_services(session, turn)
     record_shown(session, turn, ItemKind.SERVICE, [o.service_id for o in offers], model_version="rules-v0")
     return scope, category_name, offers
+
+
+def service_line(offer: ServiceOffer, turn: Turn) -> str:
+    """One service with its price, and the customer's product it applies to when known."""
+    if offer.for_product is not None:
+        product = offer.for_product[1] if turn.lang == "zh" else offer.for_product[0]
+        return turn.t("service.for_product", name=offer.name(turn.lang), price=turn.money(offer.price),
+                      product=product)
+    return turn.t("service.item", name=offer.name(turn.lang), price=turn.money(offer.price))
 
 
 class ActionRecommendServices(ShopAction):
@@ -251,8 +373,9 @@ class ActionRecommendServices(ShopAction):
             say(dispatcher, turn.t("service.none"))
             return []
         header = turn.t(f"service.{scope}", name=category) if scope == "category" else turn.t(f"service.{scope}")
-        lines = [header, *(turn.t("service.item", name=o.name(turn.lang), price=turn.money(o.price)) for o in offers)]
+        lines = [header, *(service_line(o, turn) for o in offers)]
         if turn.customer is None and scope == "general":
             lines.append(turn.t("service.sign_in_hint"))
         say(dispatcher, "\n".join(lines))
         return []
+

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -10,13 +11,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from actions.matching import detect_category
-from store.models import Order, OrderLine, OrderStatus, Product, Service
-from store.rules import load_services, services_for_products
+from store.models import Order, OrderLine, OrderStatus, Product, Service, ServicePurchase
+from store.rules import load_services, service_applies, services_for_products
 
 if TYPE_CHECKING:
     from actions.base import Turn
 
 SERVICE_LIMIT = 5
+# Services that help right after a delivery (kinds as in ``Service.kind``).
+AFTER_DELIVERY_KINDS = frozenset({"installation", "warranty", "setup"})
+AFTER_DELIVERY_DAYS = 30
+AFTER_DELIVERY_LIMIT = 2
 
 # What a customer says -> fragments of a service's kind, code or English name.
 _KIND_WORDS: dict[str, tuple[str, ...]] = {
@@ -42,6 +47,7 @@ class ServiceOffer:
     name_en: str
     name_zh: str
     price: Decimal
+    for_product: tuple[str, str] | None = None  # (name_en, name_zh) of the customer's product it applies to
 
     def name(self, lang: str) -> str:
         return self.name_zh if lang == "zh" else self.name_en
@@ -81,8 +87,43 @@ def find_services(session: Session, turn: Turn) -> tuple[str, str | None, list[S
         chosen = [s for s in services if any(sc.category_id == category.id for sc in s.scopes)]
         chosen += [s for s in services_for_products(services, products) if s not in chosen]
     elif turn.customer is not None:
-        fits = services_for_products(services, owned_products(session, turn.customer.id))
+        owned = owned_products(session, turn.customer.id)
+        fits = services_for_products(services, owned)
         if fits:
-            scope, chosen = "owned", fits
+            chosen = _of_kind(fits, kinds)[:SERVICE_LIMIT]
+            return "owned", None, [_offer(s, _first_covered(s, owned)) for s in chosen]
     chosen = _of_kind(chosen, kinds)[:SERVICE_LIMIT]
-    return scope, category_name, [ServiceOffer(s.id, s.name_en, s.name_zh, s.price) for s in chosen]
+    return scope, category_name, [_offer(s) for s in chosen]
+
+
+def _offer(service: Service, product: Product | None = None) -> ServiceOffer:
+    names = (product.name_en, product.name_zh) if product is not None else None
+    return ServiceOffer(service.id, service.name_en, service.name_zh, service.price, names)
+
+
+def _first_covered(service: Service, products: list[Product]) -> Product | None:
+    """The last of ``products`` (in the given order) that ``service`` applies to."""
+    return next((p for p in reversed(products) if service_applies(service, p)), None)
+
+
+def after_delivery_offers(session: Session, order_id: int, now: datetime) -> list[ServiceOffer]:
+    """Services worth offering for a delivered order: installation, warranty or setup for its products.
+
+    Only within ``AFTER_DELIVERY_DAYS`` of delivery, and never a service
+    already bought on that order.
+    """
+    order = session.get(Order, order_id)
+    if order is None or order.status != OrderStatus.DELIVERED or order.delivered_at is None:
+        return []
+    if now - order.delivered_at > timedelta(days=AFTER_DELIVERY_DAYS):
+        return []
+    bought = set(session.scalars(select(ServicePurchase.service_id).where(ServicePurchase.order_id == order_id)))
+    products = [line.product for line in order.lines]
+    offers = []
+    for service in load_services(session):
+        if service.kind not in AFTER_DELIVERY_KINDS or service.id in bought:
+            continue
+        product = _first_covered(service, products)
+        if product is not None:
+            offers.append(_offer(service, product))
+    return offers[:AFTER_DELIVERY_LIMIT]

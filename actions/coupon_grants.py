@@ -1,0 +1,104 @@
+"""Granting coupons from the chat, idempotently.
+
+A grant is keyed by what it answers: ``chat:<customer>:<conversation>`` for
+a coupon asked for in a conversation, ``make-good:<customer>:<conversation>``
+for the apology after a complaint. The key is unique in the database and the
+insert is ``ON CONFLICT DO NOTHING``, so a retried turn, a repeated request
+or two racing turns of one conversation all end with one grant, and the
+customer is shown the coupon already granted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from actions.upsert import insert_for
+from store.models import Coupon, CouponGrant, Customer, ItemKind, RecEventType, RecommendationEvent
+from store.rules import coupon_eligibility, granted_counts
+
+
+@dataclass(frozen=True)
+class GrantResult:
+    """The coupon the customer holds for this key, and whether this call granted it."""
+
+    coupon: Coupon
+    new: bool
+
+
+def chat_key(customer_id: int, sender_id: str) -> str:
+    """The key of the coupon asked for in one conversation."""
+    return f"chat:{customer_id}:{sender_id}"[:128]
+
+
+def make_good_key(customer_id: int, sender_id: str) -> str:
+    """The key of the make-good coupon of one conversation."""
+    return f"make-good:{customer_id}:{sender_id}"[:128]
+
+
+def granted_for(session: Session, key: str) -> Coupon | None:
+    """The coupon already granted under ``key``, if any."""
+    return session.scalar(select(Coupon).join(CouponGrant, CouponGrant.coupon_id == Coupon.id)
+                          .where(CouponGrant.idempotency_key == key))
+
+
+def still_eligible(session: Session, customer: Customer, coupons: list[Coupon], now: datetime, *,
+                   allow_make_good: bool = False) -> list[Coupon]:
+    """Those of ``coupons`` the store rules let ``customer`` be granted now, order kept."""
+    counts = granted_counts(session, customer.id)
+    return [c for c in coupons if coupon_eligibility(c, customer, now=now, times_granted=counts.get(c.id, 0),
+                                                      allow_make_good=allow_make_good) is None]
+
+
+def grant(session: Session, *, customer_id: int, coupon: Coupon, key: str, source: str, sender_id: str,
+          now: datetime, model_version: str, fallback: bool) -> GrantResult:
+    """Grant ``coupon`` under ``key`` unless a grant with that key exists; record a "granted" event when new."""
+    statement = (
+        insert_for(session, CouponGrant)
+        .values(coupon_id=coupon.id, customer_id=customer_id, granted_at=now, source=source, idempotency_key=key)
+        .on_conflict_do_nothing(index_elements=[CouponGrant.idempotency_key])
+        .returning(CouponGrant.id)
+    )
+    inserted = session.execute(statement).scalar_one_or_none() is not None
+    held = granted_for(session, key)
+    assert held is not None  # the row exists: inserted now or before
+    if inserted:
+        session.add(RecommendationEvent(customer_id=customer_id, sender_id=sender_id, created_at=now,
+                                        kind=ItemKind.COUPON, item_id=coupon.id, event=RecEventType.GRANTED,
+                                        model_version=model_version, fallback=fallback, reason=source))
+    return GrantResult(held, inserted)
+
+
+def make_good_count(session: Session, customer_id: int, since: datetime) -> int:
+    """Make-good coupons granted to the customer since ``since``."""
+    return session.scalar(
+        select(func.count()).select_from(CouponGrant).join(Coupon, Coupon.id == CouponGrant.coupon_id)
+        .where(CouponGrant.customer_id == customer_id, Coupon.make_good.is_(True), CouponGrant.granted_at >= since)
+    ) or 0
+
+
+def grant_make_good(session: Session, *, customer_id: int, sender_id: str, now: datetime, limit: int,
+                    period_days: int) -> GrantResult | None:
+    """The make-good coupon for a complaint in this conversation, within ``limit`` per ``period_days``.
+
+    Returns ``None`` when the customer is over the limit or no make-good
+    coupon is open to them; the same conversation always gets the same grant.
+    """
+    key = make_good_key(customer_id, sender_id)
+    held = granted_for(session, key)
+    if held is not None:
+        return GrantResult(held, False)
+    if make_good_count(session, customer_id, now - timedelta(days=period_days)) >= limit:
+        return None
+    customer = session.get(Customer, customer_id)
+    assert customer is not None
+    offers = session.scalars(select(Coupon).where(Coupon.make_good.is_(True), Coupon.active.is_(True))
+                             .order_by(Coupon.discount_value.desc(), Coupon.id)).all()
+    open_to_customer = still_eligible(session, customer, list(offers), now, allow_make_good=True)
+    if not open_to_customer:
+        return None
+    return grant(session, customer_id=customer_id, coupon=open_to_customer[0], key=key, source="make_good",
+                 sender_id=sender_id, now=now, model_version="rules-v0", fallback=False)
