@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,7 +24,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from store.api.app import MAX_BODY_BYTES, create_app
 from store.api.clicks import click_url, sign_click
+from store.db import make_engine, make_session_factory
 from store.models import (
+    Base,
     Coupon,
     CouponGrant,
     CouponRedemption,
@@ -285,6 +293,7 @@ async def test_patch_moves_an_order_along_and_refuses_impossible_moves(api):
     assert (status, answer["field"]) == (409, "status")
     assert (await api.patch("NOPE-1", {"status": "shipped"}))[0] == 404
     assert (await api.patch("SO10000004", {"status": "returned"}))[1]["field"] == "status"
+    assert (await api.patch("SO10000004", {"status": "shipped", "by": "me"}))[1]["field"] == "by"
     early = (NOW - timedelta(days=2)).isoformat()
     assert (await api.patch("SO10000004", {"status": "shipped", "at": early}))[1]["field"] == "at"
 
@@ -320,3 +329,41 @@ async def test_a_bad_or_missing_signature_is_403_and_an_unknown_id_404(api):
         response = await api.client.get(path, allow_redirects=False)
         assert response.status == expected, path
     assert api.count(RecommendationEvent, RecommendationEvent.event == RecEventType.CLICKED) == 0
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_python_m_store_api_serves_orders_on_its_port_and_refuses_a_database_without_tables(tmp_path):
+    """The entry point as a real process on a real port (SQLite: the process, not the backend, is under test)."""
+    env = {**os.environ, "SHOP_DATABASE_URL": f"sqlite:///{tmp_path / 'shop.db'}", "SHOP_STORE_API_TOKEN": TOKEN}
+    command = [sys.executable, "-m", "store.api", "--port", str(_free_port())]
+    empty = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert (empty.returncode, empty.stderr.count("\n")) == (1, 1)
+    assert "no store tables" in empty.stderr
+    engine = make_engine(env["SHOP_DATABASE_URL"])
+    Base.metadata.create_all(engine)
+    build_store(make_session_factory(engine))
+    engine.dispose()
+    port = _free_port()
+    server = subprocess.Popen([*command[:-1], str(port)], env=env, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/healthz", timeout=1).close()
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, "store API did not start"
+                time.sleep(0.2)
+        request = urllib.request.Request(f"{base}/v1/orders", data=json.dumps(order()).encode(), method="POST",
+                                         headers={**AUTH, "Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert (response.status, json.load(response)["total"]) == (201, "847.00")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

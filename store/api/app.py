@@ -23,10 +23,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from store.api.clicks import product_link, record_click, signature_ok
-from store.api.errors import ApiError
+from store.api.errors import ApiError, conflict, invalid
 from store.api.order_status import change_status
 from store.api.orders import OrderResult, place_order
-from store.api.schemas import OrderBody, StatusBody, first_error, invalid
+from store.api.schemas import OrderBody, StatusBody, first_error
 from store.db import make_engine, make_session_factory
 from store.settings import Settings
 
@@ -119,8 +119,7 @@ async def _parse_body(request: web.Request, model: type[T]) -> T:
     try:
         return model.model_validate_json(raw)
     except ValidationError as error:
-        problem = first_error(error)
-        raise ApiError(400, problem["error"], problem["field"], problem["message"]) from None
+        raise invalid(*first_error(error)) from None
 
 
 def _error(error: ApiError) -> web.Response:
@@ -149,8 +148,7 @@ async def _post_order(request: web.Request) -> web.Response:
     except ApiError as error:
         return _error(error)
     except IntegrityError:
-        return web.json_response(invalid("body", "the order conflicts with data written at the same time"),
-                                 status=409)
+        return _error(conflict("body", "the order conflicts with data written at the same time; send it again"))
     if result.created:
         log.info("order %s placed: total %s, %d attributed", result.order_number, result.total,
                  len(result.attributed))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -74,13 +74,7 @@ class StatusBody(_Strict):
     _utc = field_validator("at")(to_utc_naive)
 
 
-def invalid(field: str, message: str, error: str = "invalid_request") -> dict[str, Any]:
-    """An error body naming ``field``."""
-    return {"error": error, "field": field, "message": message}
-
-
-def first_error(error: ValidationError) -> dict[str, Any]:
-    """The 400 body for the first problem pydantic found (a JSON syntax error names ``body``)."""
+def first_error(error: ValidationError) -> tuple[str, str]:
+    """The field and message of the first problem pydantic found (a JSON syntax error names ``body``)."""
     problem = error.errors()[0]
-    field = ".".join(str(part) for part in problem["loc"]) or "body"
-    return invalid(field, problem["msg"])
+    return ".".join(str(part) for part in problem["loc"]) or "body", problem["msg"]
