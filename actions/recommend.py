@@ -24,13 +24,13 @@ from actions.base import ShopAction, Turn, say
 from actions.cards import Card, card_buttons, card_text
 from actions.coupon_grants import chat_key, grant, granted_for, still_eligible
 from actions.coupon_text import describe_coupon
-from actions.handoff import recent_user_messages
+from actions.handoff import MESSAGE_CHARS
 from actions.matching import detect_category
 from actions.model_client import ModelQuery, ModelUnavailable
 from actions.product_picks import ProductAsk, pick_products
 from actions.recommend_source import RecommendationRequest, Recommendations
 from actions.services import ServiceOffer, find_services
-from actions.textparse import mentions_any, parse_budget, payload_entities
+from actions.textparse import clean_text, is_payload, mentions_any, parse_budget, payload_entities
 from store.models import (
     Category,
     Coupon,
@@ -42,6 +42,7 @@ from store.models import (
     RecEventType,
     RecommendationEvent,
 )
+from store.identity import identity_from_metadata
 from store.rules import eligible_coupons
 
 PRODUCT_LIMIT = 3
@@ -73,9 +74,29 @@ def record_shown(session: Session, turn: Turn, kind: ItemKind, item_ids: list[in
                      fallback=fallback)
 
 
-def conversation_text(tracker: Tracker) -> str:
-    """What the customer typed in this conversation (latest messages, payloads left out), one per line."""
-    return "\n".join(recent_user_messages(tracker.events, CONVERSATION_MESSAGES))
+def conversation_text(tracker: Tracker, turn: Turn) -> str:
+    """What this customer typed in this session (latest messages, payloads left out), one per line.
+
+    Only the messages sent under the same identity as this turn count: a
+    visitor who reuses a customer's sender id must not be recommended to
+    from that customer's words, nor the reverse.
+    """
+    secret = turn.context.settings.token_secret.get_secret_value()
+    me = turn.customer.external_id if turn.customer else None
+    texts: list[str] = []
+    for event in reversed(tracker.events or []):
+        if not isinstance(event, dict) or event.get("event") not in ("user", "session_started"):
+            continue
+        if event.get("event") == "session_started":
+            break
+        if identity_from_metadata(event.get("metadata"), secret).customer_external_id != me:
+            break
+        text = clean_text(event.get("text"), MESSAGE_CHARS)
+        if text and not is_payload(text):
+            texts.append(text)
+        if len(texts) >= CONVERSATION_MESSAGES:
+            break
+    return "\n".join(reversed(texts))
 
 
 def requested_sku(tracker: Tracker, text: str) -> str | None:
@@ -189,7 +210,7 @@ class ActionRecommendProducts(ShopAction):
     async def answer(
         self, turn: Turn, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        conversation = conversation_text(tracker)
+        conversation = conversation_text(tracker, turn)
         understood = await turn.db(lambda session: understand(session, turn, conversation))
         picks = await pick_products(turn, understood.ask)
         cards = await turn.db(lambda session: record_cards(session, turn, picks))
@@ -232,7 +253,7 @@ class ActionMoreLikeThis(ShopAction):
             request = RecommendationRequest(
                 customer_id=turn.customer.id if turn.customer else None, category_id=anchor.category_id,
                 budget=None, limit=PRODUCT_LIMIT, now=turn.now, exclude=frozenset(exclude), language=turn.lang)
-            text = f"{conversation_text(tracker)}\n{anchor.name_zh if turn.lang == 'zh' else anchor.name_en}".strip()
+            text = f"{conversation_text(tracker, turn)}\n{anchor.name_zh if turn.lang == 'zh' else anchor.name_en}".strip()
             category = session.get(Category, anchor.category_id)
             return anchor, ProductAsk(request, category.code if category else None, text)
 
@@ -331,7 +352,7 @@ class ActionRecommendCoupons(ShopAction):
         client = turn.context.model_client
         if client is None or turn.customer is None:
             return None, "rules-v0"
-        query = ModelQuery(customer_id=turn.customer.external_id, conversation=conversation_text(tracker),
+        query = ModelQuery(customer_id=turn.customer.external_id, conversation=conversation_text(tracker, turn),
                            kind="coupon", k=COUPON_CANDIDATES, language=turn.lang, explain=False)
         try:
             answer = await client.recommend(query)

@@ -1,5 +1,8 @@
-"""Start, supervise and stop the product's processes: action server and Rasa server.
+"""Start, supervise and stop the product's processes.
 
+The stack: the model server (when ``settings.model_dir`` holds a trained
+recommender; without one the actions answer from their fallback and the
+launcher says so), the store API, the action server and the Rasa server.
 Used by ``make run`` (then hands over to the terminal chat) and by the
 integration tests (``Stack`` as a context manager). Every process logs to
 ``<var_dir>/logs/<name>.log``; a process that dies before it is ready makes
@@ -22,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from store.db import DatabaseUnavailable, check_reachable, make_engine
+from pydantic import SecretStr
+
 from store.settings import REPO_ROOT, Settings, load_settings
 
 RASA_BIN = REPO_ROOT / ".venv-rasa" / "bin" / "rasa"
@@ -83,18 +88,16 @@ class Process:
 
 
 def child_env(settings: Settings) -> dict[str, str]:
-    """Environment for children: the settings they need, as SHOP_* variables."""
+    """Environment for children: every setting as a SHOP_* variable, so all processes agree."""
     env = dict(os.environ)
+    for key, value in settings.model_dump().items():
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        env[f"SHOP_{key.upper()}"] = str(value)
     env.update(
         {
             "PYTHONPATH": str(REPO_ROOT),
             "PYTHONUNBUFFERED": "1",
-            "SHOP_DATABASE_URL": settings.database_url,
-            "SHOP_ACTION_PORT": str(settings.action_port),
-            "SHOP_ACTION_TOKEN": settings.action_token.get_secret_value(),
-            "SHOP_TOKEN_SECRET": settings.token_secret.get_secret_value(),
-            "SHOP_BIND_HOST": settings.bind_host,
-            "SHOP_VAR_DIR": str(settings.var_dir),
             # Rasa's telemetry would try to reach the internet.
             "RASA_TELEMETRY_ENABLED": "false",
         }
@@ -102,13 +105,24 @@ def child_env(settings: Settings) -> dict[str, str]:
     return env
 
 
+def has_model(settings: Settings) -> bool:
+    """Whether ``settings.model_dir`` holds a finished recommender with the configured adapter."""
+    adapter = settings.model_dir / "adapters" / settings.model_adapter / "adapter_config.json"
+    return (settings.model_dir / "train_log.json").is_file() and adapter.is_file()
+
+
 @dataclass
 class Stack:
-    """The action server and the Rasa server, started in that order."""
+    """Model server (when there is a model), store API, action server and Rasa server."""
 
     settings: Settings
     model_path: Path = REPO_ROOT / "models"
+    with_model_server: bool = True
     processes: list[Process] = field(default_factory=list)
+
+    def process(self, name: str) -> Process:
+        """The running process called ``name`` ("model server", "store api", "action server", "rasa server")."""
+        return next(p for p in self.processes if p.name == name)
 
     def __enter__(self) -> Stack:
         self.start()
@@ -129,6 +143,24 @@ class Stack:
         env = child_env(self.settings)
         logs = self.settings.var_dir / "logs"
         host = self.settings.bind_host
+        settings = self.settings
+        wanted: list[Process] = []
+        if self.with_model_server and has_model(settings):
+            wanted.append(Process(
+                "model server",
+                [str(PYTHON_BIN), "-m", "recommender.serving", "--model-dir", str(settings.model_dir),
+                 "--adapter", settings.model_adapter],
+                f"http://{host}:{settings.model_port}/readyz",
+                logs / "model-server.log",
+                env,
+            ))
+        wanted.append(Process(
+            "store api",
+            [str(PYTHON_BIN), "-m", "store.api"],
+            f"http://{host}:{settings.store_api_port}/healthz",
+            logs / "store-api.log",
+            env,
+        ))
         actions = Process(
             "action server",
             [str(PYTHON_BIN), "-m", "actions"],
@@ -148,7 +180,7 @@ class Stack:
             env,
         )
         try:
-            for process in (actions, rasa):
+            for process in (*wanted, actions, rasa):
                 self.processes.append(process)
                 process.start()
             for process in self.processes:
@@ -171,7 +203,13 @@ def main(argv: list[str] | None = None) -> int:
     who.add_argument("--anonymous", action="store_true", help="chat as an anonymous visitor")
     args = parser.parse_args(argv)
     settings = load_settings()
-    print("starting the action server and the Rasa server ...", flush=True)
+    if has_model(settings):
+        print(f"starting the model server ({settings.model_dir}), store API, action server and Rasa server ...",
+              flush=True)
+    else:
+        print(f"no trained recommender in {settings.model_dir} (make recommender trains one): recommendations "
+              "come from the fallback (co-purchases, best sellers). Starting the store API, action server and "
+              "Rasa server ...", flush=True)
     try:
         with Stack(settings) as stack:
             print(f"ready: REST channel at {stack.rasa_url}/webhooks/rest/webhook; logs in {settings.var_dir / 'logs'}")

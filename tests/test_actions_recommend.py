@@ -346,3 +346,15 @@ def test_requests_are_what_the_real_server_accepts(model_server, store):
     for request in model_server.requests:
         RecommendBody.model_validate_json(json.dumps(request))  # strict: raises on any field it would refuse
     assert model_server.requests[0]["customer_id"] is None
+
+
+def test_conversation_sent_to_the_model_is_only_this_speakers(model_server, store):
+    from tests.store_factory import token
+
+    alice_said = {"event": "user", "text": "my dad loves jazz records", "metadata": {"token": token(ALICE)}}
+    run_action(ActionRecommendProducts(), tracker("recommend something", events=[alice_said]))
+    run_action(ActionRecommendProducts(), tracker("and for me?", customer=ALICE, events=[alice_said],
+                                                  sender_id="c2"))
+    anonymous, alice = model_server.requests
+    assert anonymous["conversation"] == "recommend something"
+    assert alice["conversation"] == "my dad loves jazz records\nand for me?"

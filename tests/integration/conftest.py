@@ -1,8 +1,9 @@
-"""Fixtures that start the real product: action server and Rasa server over a real database.
+"""Fixtures that start the real product: model server, store API, action server and Rasa server.
 
 The Rasa model must have been trained (``make train``, which ``make test``
-runs first). The store is a small-scale demo store built into a fresh SQLite
-file, or into a PostgreSQL schema when ``SHOP_IT_BACKEND=postgresql``.
+runs first). The store is a small-scale demo store built into a fresh
+SQLite file; the recommender is the ``tiny`` preset trained on it here
+(seconds), so the model server runs the real code path on a real model.
 """
 
 from __future__ import annotations
@@ -38,16 +39,23 @@ def it_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return load_settings(
         database_url=f"sqlite:///{var_dir / 'shop.db'}",
         var_dir=var_dir,
+        model_dir=var_dir / "gpt-tiny",
         rasa_port=free_port(),
         action_port=free_port(),
+        model_port=free_port(),
+        store_api_port=free_port(),
+        recommend_timeout_s=5.0,  # the shared CI box is slow; the bound itself is tested with a stub
     )
 
 
 @pytest.fixture(scope="session")
 def it_store(it_settings: Settings) -> sessionmaker[Session]:
+    from recommender.train import main as train
     from store.demo import build_demo_store
 
     build_demo_store(it_settings.database_url, seed=11, scale=0.05, progress=False)
+    train(["--preset", "tiny", "--database-url", it_settings.database_url, "--out", str(it_settings.model_dir),
+           "--threads", "1"])
     return make_session_factory(make_engine(it_settings.database_url))
 
 
@@ -55,6 +63,29 @@ def it_store(it_settings: Settings) -> sessionmaker[Session]:
 def stack(it_settings: Settings, it_store: sessionmaker[Session]) -> Iterator[Stack]:
     with Stack(it_settings) as running:
         yield running
+
+
+@pytest.fixture
+def store_api(stack: Stack, it_settings: Settings):
+    """POST/PATCH to the running store API as the shop's backend; returns (status, body)."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    token = it_settings.store_api_token.get_secret_value()
+    base = f"http://{it_settings.bind_host}:{it_settings.store_api_port}"
+
+    def call(method: str, path: str, body: dict) -> tuple[int, dict]:
+        request = urllib.request.Request(f"{base}{path}", data=json.dumps(body).encode(), method=method,
+                                         headers={"Authorization": f"Bearer {token}",
+                                                  "Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
+    return call
 
 
 class Chat:
