@@ -12,7 +12,10 @@ export RASA_TELEMETRY_ENABLED := false
 # CI must not skip the PostgreSQL tests for want of a server.
 export SHOP_REQUIRE_PG ?= $(if $(CI),1,0)
 
-.PHONY: help install demo train run test test-fast recommender eval clean
+MODEL_DIR := var/models/gpt-small
+MODEL_STAMP := $(MODEL_DIR)/train_log.json
+
+.PHONY: help install demo train run test test-fast recommender serve-model bench eval clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -40,7 +43,11 @@ models/.trained: $(RASA_INPUTS) $(RASA_VENV)/.installed
 
 train: models/.trained  ## train the Rasa model (skipped when config, data and domain are unchanged)
 
-run: install demo train  ## set up, start the action and Rasa servers, chat in the terminal
+$(MODEL_STAMP):
+	$(MAKE) demo
+	$(PY) -m recommender.train --preset small --out $(MODEL_DIR)
+
+run: install demo train $(MODEL_STAMP)  ## set up, start model server, store API, actions and Rasa; chat in the terminal
 	$(PY) -m bot.launch
 
 test: install train  ## the whole test suite (SQLite, PostgreSQL, real Rasa and action servers)
@@ -49,8 +56,15 @@ test: install train  ## the whole test suite (SQLite, PostgreSQL, real Rasa and 
 test-fast: install  ## unit tests only (no Rasa training or servers)
 	$(PY) -m pytest -q -m "not rasa and not integration"
 
-recommender: demo  ## train the GPT recommender (small preset) on the demo store into var/models/gpt-small
-	$(PY) -m recommender.train --preset small --out var/models/gpt-small
+recommender: demo  ## (re)train the GPT recommender (small preset, <= 15 min) into var/models/gpt-small
+	$(PY) -m recommender.train --preset small --out $(MODEL_DIR)
+
+serve-model: install $(MODEL_STAMP)  ## run the model server alone on the small model
+	$(PY) -m recommender.serving --model-dir $(MODEL_DIR)
+
+bench: install train $(MODEL_STAMP)  ## benchmarks: model server alone, then whole chat turns (results/bench)
+	$(PY) -m recommender.serving.bench --model-dir $(MODEL_DIR)
+	$(PY) -m bot.bench_turns --model-dir $(MODEL_DIR)
 
 eval: demo  ## evaluate pop, co-occurrence, SASRec and the GPT model on the demo store (results/eval/demo)
 	$(PY) -m recommender.evaluate --dataset demo

@@ -98,6 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("customer")
     token.add_argument("--ttl", type=_positive, default=None, help="seconds; default the token_ttl_s setting")
     commands.add_parser("check-db", help="exit non-zero if the database is unreachable")
+    api = commands.add_parser("serve-api", help="run the store API (orders in, click links) until interrupted")
+    api.add_argument("--port", type=_positive, default=None, help="default: the store_api_port setting")
     return parser
 
 
@@ -231,13 +233,19 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         args = build_parser().parse_args(argv)
-        overrides = {"database_url": args.database_url} if args.database_url else {}
+        overrides: dict[str, object] = {"database_url": args.database_url} if args.database_url else {}
+        if args.command == "serve-api" and args.port is not None:
+            overrides["store_api_port"] = args.port
         try:
             settings = load_settings(**overrides)
         except ValidationError as error:
             problem = error.errors()[0]
             where = ".".join(str(p) for p in problem["loc"]) or "settings"
             raise UsageError(f"bad setting {where}: {problem['msg']}") from None
+        if args.command == "serve-api":
+            from store.api.__main__ import serve
+
+            return serve(settings)
         print(COMMANDS[args.command](settings, args))
         return 0
     except UsageError as error:
