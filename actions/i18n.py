@@ -176,17 +176,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "没有找到这个名称的商品。请试试准确的商品名或货号，或在网站上搜索商品目录。",
     },
     # --- recommendations ---
-    "rec.bestsellers": {"en": "Our best sellers{category}{budget}:", "zh": "{category}畅销商品{budget}："},
-    "rec.in_stock": {
-        "en": "Nothing has sold much yet{category}{budget}, but these are in stock:",
-        "zh": "{category}暂时没有畅销商品{budget}，以下商品有货：",
-    },
     "rec.picks": {"en": "Picked for you{category}{budget}:", "zh": "为您挑选的{category}商品{budget}："},
     "rec.ideas": {"en": "Some ideas{category}{budget}:", "zh": "为您找到的{category}商品{budget}："},
     "rec.similar": {"en": "More like {name}:", "zh": "和{name}类似的商品："},
     "rec.category": {"en": " in {name}", "zh": "{name}类"},
     "rec.budget": {"en": " under {amount}", "zh": "（{amount}以内）"},
-    "rec.item": {"en": "{rank}. {name} - {price}", "zh": "{rank}. {name} - {price}"},
     "rec.card": {"en": "{rank}. {name} - {price}\n{reason}", "zh": "{rank}. {name} - {price}\n{reason}"},
     "rec.more_like_this": {"en": "More like this", "zh": "看看类似的"},
     "rec.not_interested": {"en": "Not interested", "zh": "不感兴趣"},
@@ -219,7 +213,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     # --- coupons ---
     "coupon.anonymous": {"en": "Sign in to see the coupons you can use.", "zh": "登录后即可查看您可用的优惠券。"},
     "coupon.none": {"en": "There are no coupons available to you right now.", "zh": "您目前没有可用的优惠券。"},
-    "coupon.intro": {"en": "Coupons you can use:", "zh": "您可以使用的优惠券："},
     "coupon.percent": {
         "en": "{name} (code {code}): {value}% off{min_spend}, valid until {until}",
         "zh": "{name}（券码 {code}）：{value}% 折扣{min_spend}，有效期至 {until}",

@@ -58,7 +58,12 @@ def chat_loop(settings: Settings, rasa_url: str, customer: str | None) -> int:
         if not line or line == "/quit":
             return 0
         if line.isdigit() and 1 <= int(line) <= len(buttons):
-            line = buttons[int(line) - 1]["payload"]
+            chosen = buttons[int(line) - 1]
+            if chosen.get("type") == "web_url":
+                # A link opens in a browser; a terminal can only show it.
+                print(f"     open in a browser: {chosen.get('url')}")
+                continue
+            line = chosen["payload"]
         try:
             replies = send(rasa_url, sender, line, token)
         except ChatError as error:
@@ -70,7 +75,8 @@ def chat_loop(settings: Settings, rasa_url: str, customer: str | None) -> int:
                 print(f"bot> {reply['text']}")
             for button in reply.get("buttons") or []:
                 buttons.append(button)
-                print(f"     [{len(buttons)}] {button.get('title')}")
+                link = f" ({button.get('url')})" if button.get("type") == "web_url" else ""
+                print(f"     [{len(buttons)}] {button.get('title')}{link}")
             if reply.get("custom"):
                 print(f"     {json.dumps(reply['custom'], ensure_ascii=False)}")
 
