@@ -53,6 +53,7 @@ class TrainConfig:
     finetune_lr: float = 5e-3
     finetune_cuts_per_history: int = 1  # serialized prefixes per train history per epoch (latest always); every purchase inside one is a target
     patience: int = 2  # epochs without a better validation NDCG@10 before stopping
+    copy_head_dim: int = 64  # width of the repeat (copy) head's query/key; 0 = no copy head
 
     # --- shared optimisation ---
     weight_decay: float = 0.01

@@ -27,7 +27,7 @@ from recommender.config import TrainConfig, preset as preset_config
 from recommender.dataset import Dataset, Example, History, Split
 from recommender.model import load_adapter, pick_device, score_sequences
 from recommender.protocol import FitReport
-from recommender.serialization import Serializer
+from recommender.serialization import CYCLES_FILE, Serializer
 from recommender.tokenizer import load_tokenizer
 
 
@@ -118,9 +118,12 @@ class GPTRecommender:
         tokenizer, layout = load_tokenizer(out / "tokenizer")
         base = AutoModelForCausalLM.from_pretrained(out / "base").to(pick_device())
         self.model = load_adapter(base, out / "adapters" / adapter_name).eval()
+        cycles_path = out / CYCLES_FILE
+        cycles = json.loads(cycles_path.read_text(encoding="utf-8")) if cycles_path.exists() else []
         self.serializer = Serializer(tokenizer, layout, budget=config.context_tokens,
                                      max_note_tokens=config.max_note_tokens,
-                                     max_conversation_tokens=config.max_conversation_tokens, use_text=use_text)
+                                     max_conversation_tokens=config.max_conversation_tokens, use_text=use_text,
+                                     repurchase_days=cycles)
         return self
 
     def _ready(self) -> tuple[torch.nn.Module, Serializer]:

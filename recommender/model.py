@@ -22,7 +22,8 @@ from peft import LoraConfig, PeftModel, get_peft_model
 from transformers import AutoModelForCausalLM, GPT2Config, GPT2LMHeadModel, PreTrainedModel
 
 from recommender.config import TrainConfig
-from recommender.tokenizer import TokenLayout
+from recommender.copy_head import CopyHead, item_log_probs
+from recommender.tokenizer import DUE_BUCKETS, TokenLayout
 
 # Attention projections by architecture family, tried in this order.
 _ATTENTION_NAMES = ("c_attn", "c_proj", "q_proj", "k_proj", "v_proj", "o_proj", "query_key_value", "dense", "Wqkv", "out_proj")
@@ -78,7 +79,7 @@ def catalog_token_ids(layout: TokenLayout) -> list[int]:
 
 
 def add_adapter(base: PreTrainedModel, config: TrainConfig, layout: TokenLayout) -> PeftModel:
-    """Wrap ``base`` in a fresh LoRA adapter whose catalog-token embeddings also train."""
+    """Wrap ``base`` in a fresh LoRA adapter whose catalog-token embeddings (and copy head) also train."""
     targets, fan_in_fan_out = lora_targets(base)
     lora = LoraConfig(
         r=config.lora_r,
@@ -89,17 +90,36 @@ def add_adapter(base: PreTrainedModel, config: TrainConfig, layout: TokenLayout)
         trainable_token_indices=catalog_token_ids(layout),
         task_type="CAUSAL_LM",
     )
-    return get_peft_model(base, lora)
+    model = get_peft_model(base, lora)
+    if config.copy_head_dim:
+        torch.manual_seed(config.seed)
+        head = CopyHead(base.config.hidden_size, config.copy_head_dim)
+        model.add_module("copy_head", head.to(next(base.parameters()).device))
+    return model
+
+
+def copy_head_of(model: torch.nn.Module) -> CopyHead | None:
+    """The copy head attached to ``model`` by ``add_adapter`` / ``load_adapter``, if any."""
+    head = getattr(model, "_modules", {}).get("copy_head")
+    return head if isinstance(head, CopyHead) else None
 
 
 def save_adapter(model: PeftModel, directory: str | Path) -> None:
-    """Save only the adapter (LoRA weights + catalog-token deltas), apart from the base."""
+    """Save only the adapter (LoRA weights + catalog-token deltas + copy head), apart from the base."""
     model.save_pretrained(directory)
+    head = copy_head_of(model)
+    if head is not None:
+        head.save(directory)
 
 
 def load_adapter(base: PreTrainedModel, directory: str | Path, *, trainable: bool = False) -> PeftModel:
-    """Put a saved adapter back on ``base`` (a fresh copy of the base the adapter was trained on)."""
-    return PeftModel.from_pretrained(base, directory, is_trainable=trainable)
+    """Put a saved adapter (and its copy head, when it has one) back on ``base``."""
+    model = PeftModel.from_pretrained(base, directory, is_trainable=trainable)
+    head = CopyHead.load(directory)
+    if head is not None:
+        head.requires_grad_(trainable)
+        model.add_module("copy_head", head.to(next(base.parameters()).device))
+    return model
 
 
 def count_parameters(model: torch.nn.Module) -> tuple[int, int]:
@@ -114,10 +134,34 @@ def pick_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+def next_product_log_probs(model: torch.nn.Module, batch: dict[str, torch.Tensor], layout: TokenLayout,
+                           rows: torch.Tensor | None = None, positions: torch.Tensor | None = None) -> torch.Tensor:
+    """Log-probabilities ``[n, n_items]`` of the next product predicted at ``(rows, positions)``.
+
+    Defaults to the last position (``<rec>``) of every row of a left-padded
+    batch. The copy head, when the model has one, mixes its repeat
+    distribution in (``recommender.copy_head``).
+    """
+    causal_lm = model.get_base_model() if hasattr(model, "get_base_model") else model
+    hidden = causal_lm.base_model(**batch).last_hidden_state
+    if rows is None or positions is None:
+        rows = torch.arange(hidden.shape[0], device=hidden.device)
+        positions = torch.full_like(rows, hidden.shape[1] - 1)
+    closing = torch.tensor([layout.id(f"<due_{name}>") for name, _ in DUE_BUCKETS], device=hidden.device)
+    return item_log_probs(hidden, batch["input_ids"], batch["attention_mask"], rows, positions,
+                          causal_lm.get_output_embeddings(), layout.kind_range("product"), closing, copy_head_of(model))
+
+
 def kind_logits(
     model: torch.nn.Module, batch: dict[str, torch.Tensor], layout: TokenLayout, kind: str = "product"
 ) -> torch.Tensor:
-    """Logits ``[batch, n_kind]`` over one kind's tokens at the last position (``<rec>``) of a left-padded batch."""
+    """Scores ``[batch, n_kind]`` over one kind's tokens at the last position (``<rec>``) of a left-padded batch.
+
+    Products get normalised log-probabilities (with the copy head's repeat
+    mixture); services and coupons the LM's raw logits.
+    """
+    if kind == "product":
+        return next_product_log_probs(model, batch, layout)
     start, stop = layout.kind_range(kind)
     output = model(**batch, logits_to_keep=1)
     return output.logits[:, -1, start:stop]

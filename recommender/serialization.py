@@ -5,10 +5,11 @@ Pretraining, fine-tuning, evaluation, evidence and serving all call
 
     <bos> <lang_xx> <tier_xx>  [events, oldest first]  <now> conversation text  <rec>
 
-An event is a purchase (``<purchase> <item_i>``) or a consultation note
-(``<note>`` text), preceded by a coarse gap token (``<gap_1w>``...)
-measuring its distance to the prediction time, written only when it differs
-from the previous event's. Only events strictly before the prediction time
+An event is a purchase (``<purchase> <item_i>``, followed for a consumable
+by a due token ``<due_k>``: the time since that purchase over the item's
+repurchase cycle, bucketed) or a consultation note (``<note>`` text),
+preceded by a coarse gap token (``<gap_1w>``...) measuring its distance to
+the prediction time, written only when it differs from the previous event's. Only events strictly before the prediction time
 are used; when the budget is short the oldest events go first, never the
 current conversation. ``use_text=False`` drops every note and the
 conversation (the "without consultation text" ablation).
@@ -25,8 +26,11 @@ import torch
 from transformers import PreTrainedTokenizerBase
 
 from recommender.config import TrainConfig
-from recommender.dataset import Dataset, Example, History, Item, Split
-from recommender.tokenizer import GAP_BUCKETS, LANGUAGES, TIERS, TokenLayout
+from recommender.dataset import Dataset, Example, History, Item, Purchase, Split
+from recommender.tokenizer import DUE_BUCKETS, GAP_BUCKETS, LANGUAGES, TIERS, TokenLayout
+
+#: Each item's repurchase cycle in days (null: not a consumable), by dense index, saved beside a trained model.
+CYCLES_FILE = "repurchase_days.json"
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,15 @@ def gap_token(event_time: datetime, now: datetime) -> str:
     return f"<gap_{GAP_BUCKETS[-1][0]}>"
 
 
+def due_token(event_time: datetime, now: datetime, cycle_days: int) -> str:
+    """The due token of a consumable bought at ``event_time`` with a ``cycle_days`` repurchase cycle."""
+    ratio = (now - event_time).total_seconds() / 86400 / cycle_days
+    for name, upper in DUE_BUCKETS:
+        if ratio < upper:
+            return f"<due_{name}>"
+    return f"<due_{DUE_BUCKETS[-1][0]}>"
+
+
 class Serializer:
     """Turns histories into token ids under one budget; deterministic and cached per text."""
 
@@ -60,7 +73,12 @@ class Serializer:
         max_note_tokens: int,
         max_conversation_tokens: int,
         use_text: bool = True,
+        repurchase_days: Sequence[int | None] = (),
     ) -> None:
+        """Args: ``repurchase_days`` is each item's cycle by dense index (None: not a consumable); empty = no due tokens."""
+        if repurchase_days and len(repurchase_days) != layout.n_items:
+            raise ValueError(f"repurchase_days has {len(repurchase_days)} entries for {layout.n_items} items")
+        self.repurchase_days = tuple(repurchase_days)
         self.tokenizer = tokenizer
         self.layout = layout
         self.budget = budget
@@ -86,7 +104,7 @@ class Serializer:
             return []
         layout = self.layout
         found = [
-            Event("purchase", i, p.time, (layout.id("<purchase>"), layout.item_token(p.item)))
+            Event("purchase", i, p.time, (layout.id("<purchase>"), layout.item_token(p.item), *self._due(p, now)))
             for i, p in enumerate(history.purchases)
             if p.time < now
         ]
@@ -103,6 +121,12 @@ class Serializer:
             ]
         # Purchases before notes at the same instant; ties within a kind keep history order.
         return sorted(found, key=lambda e: (e.time, e.kind != "purchase", e.position))
+
+    def _due(self, purchase: Purchase, now: datetime) -> tuple[int, ...]:
+        cycle = self.repurchase_days[purchase.item] if self.repurchase_days else None
+        if not cycle or cycle <= 0:
+            return ()
+        return (self.layout.id(due_token(purchase.time, now, cycle)),)
 
     def encode(
         self,

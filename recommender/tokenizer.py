@@ -1,7 +1,7 @@
 """The recommender's vocabulary: byte-level BPE on the store's own text plus item tokens.
 
 Structural tokens (``<bos>``, ``<purchase>``, ``<note>``, ``<now>``, ``<rec>``,
-language, tier and time-gap tokens) come first; then the BPE vocabulary;
+language, tier, time-gap and due tokens) come first; then the BPE vocabulary;
 then one token per catalog product (``<item_0>`` ... by dense index), per
 service (``<service_k>``) and per coupon (``<coupon_k>``), each kind in one
 contiguous id range so scoring a kind is one slice of the logits. The counts
@@ -30,6 +30,19 @@ GAP_BUCKETS: tuple[tuple[str, float], ...] = (
     ("1y", 366),
     ("old", float("inf")),
 )
+# Time since a consumable's purchase over its repurchase cycle; upper bounds of the ratio.
+# Fine around 1.0, where the demo store's re-buys fall (quartiles 0.93-1.08).
+DUE_BUCKETS: tuple[tuple[str, float], ...] = (
+    ("0", 0.5),
+    ("1", 0.8),
+    ("2", 0.92),
+    ("3", 1.0),
+    ("4", 1.08),
+    ("5", 1.2),
+    ("6", 1.6),
+    ("7", 2.5),
+    ("8", float("inf")),
+)
 STRUCTURAL = (
     "<pad>",
     "<bos>",
@@ -42,6 +55,7 @@ STRUCTURAL = (
     *(f"<lang_{code}>" for code in LANGUAGES),
     *(f"<tier_{tier}>" for tier in TIERS),
     *(f"<gap_{name}>" for name, _ in GAP_BUCKETS),
+    *(f"<due_{name}>" for name, _ in DUE_BUCKETS),
 )
 LAYOUT_FILE = "rec_layout.json"
 

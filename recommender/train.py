@@ -11,7 +11,7 @@ all catalog item tokens at ``<rec>``, plus the same loss at every earlier
 ``<purchase>`` of that input (one pass trains all of them). Early stopping on validation NDCG@10; resumable; reproducible
 from the seed. Artifacts in ``--out``::
 
-    config.json  items.json  tokenizer/  base/  adapters/<name>/  checkpoint/  train_log.json
+    config.json  items.json  repurchase_days.json  tokenizer/  base/  adapters/<name>/  checkpoint/  train_log.json
 """
 
 from __future__ import annotations
@@ -31,8 +31,9 @@ from tqdm import tqdm
 from recommender.config import PRESETS, TrainConfig, preset
 from recommender.dataset import Dataset, Example, Split, leave_one_out, load_store
 from recommender.metrics import ndcg_at_k, rank_of_targets
-from recommender.model import add_adapter, build_base, count_parameters, load_base, pick_device, save_adapter, score_sequences
-from recommender.serialization import Serializer, collate, finetune_examples, pretraining_sequences, tokenizer_texts
+from recommender.model import (add_adapter, build_base, count_parameters, load_base, next_product_log_probs, pick_device,
+                               save_adapter, score_sequences)
+from recommender.serialization import CYCLES_FILE, Serializer, collate, finetune_examples, pretraining_sequences, tokenizer_texts
 from recommender.tokenizer import LAYOUT_FILE, TokenLayout, extend_tokenizer, load_tokenizer, save_tokenizer, train_tokenizer
 
 
@@ -159,21 +160,21 @@ def pretrain(model, sequences: list[list[int]], layout: TokenLayout, config: Tra
 
 
 def next_item_loss(model, batch: dict[str, torch.Tensor], layout: TokenLayout) -> torch.Tensor:
-    """Cross-entropy over all catalog items at every position whose next token is an item.
+    """Negative log-likelihood of the next product at every position whose next token is a product.
 
     Each serialized prefix ends ``<rec> <item_target>``; its earlier
     ``<purchase> <item>`` pairs are next-item predictions too, each seeing
     only what precedes it in the sequence, so one pass trains every purchase
-    of the prefix (as SASRec does) instead of only the last.
+    of the prefix (as SASRec does) instead of only the last. The distribution
+    is the model's over all catalog products, mixed with the copy head's
+    repeat distribution when there is one (``recommender.model.next_product_log_probs``).
     """
     start, stop = layout.kind_range("product")
     following = batch["input_ids"][:, 1:]
     is_target = (following >= start) & (following < stop) & (batch["attention_mask"][:, 1:] == 1)
-    # Only target positions go through the output head: a few per sequence instead of all.
-    causal_lm = model.get_base_model() if hasattr(model, "get_base_model") else model
-    hidden = causal_lm.base_model(**batch).last_hidden_state[:, :-1]
-    logits = causal_lm.get_output_embeddings()(hidden[is_target])[:, start:stop]
-    return torch.nn.functional.cross_entropy(logits.float(), following[is_target] - start)
+    rows, positions = is_target.nonzero(as_tuple=True)
+    log_probs = next_product_log_probs(model, batch, layout, rows, positions)
+    return torch.nn.functional.nll_loss(log_probs, following[rows, positions] - start)
 
 
 def validate(model, serializer: Serializer, examples: tuple[Example, ...], config: TrainConfig, device) -> float:
@@ -259,6 +260,8 @@ def train(dataset: Dataset, split: Split, config: TrainConfig, out_dir: str | Pa
     (out / "checkpoint").mkdir(parents=True, exist_ok=True)
     config.save(out / "config.json")
     (out / "items.json").write_text(json.dumps([item.key for item in dataset.items]) + "\n", encoding="utf-8")
+    cycles = [item.repurchase_days for item in dataset.items]
+    (out / CYCLES_FILE).write_text(json.dumps(cycles) + "\n", encoding="utf-8")
     seed_everything(config.seed)
     if config.torch_threads:
         torch.set_num_threads(config.torch_threads)
@@ -282,7 +285,8 @@ def train(dataset: Dataset, split: Split, config: TrainConfig, out_dir: str | Pa
     save_tokenizer(tokenizer, layout, out / "tokenizer")
     base.to(device)
     serializer = Serializer(tokenizer, layout, budget=config.context_tokens, max_note_tokens=config.max_note_tokens,
-                            max_conversation_tokens=config.max_conversation_tokens, use_text=use_text)
+                            max_conversation_tokens=config.max_conversation_tokens, use_text=use_text,
+                            repurchase_days=cycles)
     log_path = out / "train_log.json"
     log: dict = json.loads(log_path.read_text(encoding="utf-8")) if log_path.exists() else {}
     log.update({"device": device.type, "use_text": use_text, "parameters": count_parameters(base)[1]})

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from recommender.dataset import History, Note, Purchase, leave_one_out
 from recommender.config import preset
-from recommender.serialization import Serializer, collate, finetune_examples, gap_token, pretraining_sequences
+from recommender.serialization import Serializer, collate, due_token, finetune_examples, gap_token, pretraining_sequences
 from recommender.tokenizer import load_tokenizer, save_tokenizer, train_tokenizer
 from tests.test_rec_model_toy import toy_dataset
 
@@ -153,3 +153,26 @@ def test_training_inputs_never_contain_validation_or_test_targets():
     history_sequences = [s for s in sequences if s[1] != layout.id("<catalog>")]
     assert history_sequences
     assert not {t - layout.item_offset for s in history_sequences for t in s} & held_out
+
+
+@pytest.mark.parametrize(("days", "cycle", "token"), [(5, 30, "<due_0>"), (29, 30, "<due_3>"), (31, 30, "<due_4>"),
+                                                      (45, 30, "<due_6>"), (200, 30, "<due_8>")])
+def test_due_buckets(days, cycle, token):
+    assert due_token(NOW - timedelta(days=days), NOW, cycle) == token
+
+
+def test_consumables_carry_their_due_state_at_the_prediction_time(vocab):
+    tokenizer, layout = vocab
+    cycles = [30 if i == 1 else None for i in range(N_ITEMS)]
+    serializer = Serializer(tokenizer, layout, budget=64, max_note_tokens=8, max_conversation_tokens=8,
+                            repurchase_days=cycles)
+    history = History("c", "en", "gold", (Purchase(NOW - timedelta(days=20), 1), Purchase(NOW - timedelta(days=19), 4)), ())
+    ids = serializer.encode(history, NOW)
+    consumable = ids.index(layout.item_token(1))
+    assert ids[consumable + 1] == layout.id("<due_1>")  # 20 of 30 days
+    durable = ids.index(layout.item_token(4))
+    assert ids[durable + 1] == layout.id("<now>")  # not a consumable: no due token
+    later = serializer.encode(history, NOW + timedelta(days=9))
+    assert later[later.index(layout.item_token(1)) + 1] == layout.id("<due_3>")  # 29 of 30 days: due now
+    with pytest.raises(ValueError, match="repurchase_days"):
+        Serializer(tokenizer, layout, budget=64, max_note_tokens=8, max_conversation_tokens=8, repurchase_days=[30])

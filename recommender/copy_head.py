@@ -1,0 +1,108 @@
+"""The repeat (copy) head: a trained pointer from the prediction point back to items already bought.
+
+RepeatNet-style (Ren et al., AAAI 2019): the next-item distribution is a
+mixture of the language model's own distribution over the catalog
+("explore") and a pointer distribution over the products present in the
+input ("repeat")::
+
+    P(i) = (1 - g) * softmax(h_t . E)_i + g * sum_{j < t, x_j = i} softmax_j(q(h_t) . k(h'_j))
+
+``g = sigmoid(w . h_t + b)`` is zero where no product precedes position
+``t``. ``h'_j`` is the hidden state of the token that closes purchase ``j``:
+its due token when the item is a consumable (so the pointer sees how far
+through its repurchase cycle the item is), else the item token itself. The
+head is part of the adapter: it trains in step 2 and is saved beside it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+WEIGHTS_FILE = "copy_head.safetensors"
+CONFIG_FILE = "copy_head.json"
+
+
+class CopyHead(nn.Module):
+    """Pointer scores and the repeat gate, computed from the base model's last hidden states."""
+
+    def __init__(self, hidden: int, dim: int) -> None:
+        super().__init__()
+        self.hidden, self.dim = hidden, dim
+        self.query = nn.Linear(hidden, dim)
+        self.key = nn.Linear(hidden, dim)
+        self.gate = nn.Linear(hidden, 1)
+
+    def save(self, directory: str | Path) -> None:
+        """Write the head's weights and sizes into ``directory`` (an adapter folder)."""
+        directory = Path(directory)
+        save_file({k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}, directory / WEIGHTS_FILE)
+        (directory / CONFIG_FILE).write_text(json.dumps({"hidden": self.hidden, "dim": self.dim}) + "\n",
+                                             encoding="utf-8")
+
+    @classmethod
+    def load(cls, directory: str | Path) -> CopyHead | None:
+        """The head saved in ``directory``, or ``None`` when the adapter has none."""
+        directory = Path(directory)
+        if not (directory / CONFIG_FILE).exists():
+            return None
+        sizes = json.loads((directory / CONFIG_FILE).read_text(encoding="utf-8"))
+        head = cls(int(sizes["hidden"]), int(sizes["dim"]))
+        head.load_state_dict(load_file(directory / WEIGHTS_FILE))
+        return head
+
+
+def item_log_probs(
+    hidden: torch.Tensor,
+    input_ids: torch.Tensor,
+    attention_mask: torch.Tensor,
+    rows: torch.Tensor,
+    positions: torch.Tensor,
+    output_embeddings: nn.Module,
+    item_range: tuple[int, int],
+    closing_ids: torch.Tensor,
+    head: CopyHead | None,
+) -> torch.Tensor:
+    """Log-probabilities ``[n, n_items]`` of the next product at ``(rows[k], positions[k])``.
+
+    Args:
+        hidden: Last hidden states ``[batch, length, hidden]`` of the whole (left-padded) batch.
+        input_ids: ``[batch, length]`` token ids.
+        attention_mask: ``[batch, length]``, 1 on real tokens.
+        rows: Batch row of each prediction.
+        positions: Position whose hidden state predicts (the token just before the target).
+        output_embeddings: The LM head (product logits are its ``item_range`` slice).
+        item_range: ``(start, stop)`` ids of product tokens.
+        closing_ids: Token ids that close a purchase after its item (the due tokens).
+        head: The copy head; ``None`` gives the plain LM distribution over products.
+    """
+    start, stop = item_range
+    query_states = hidden[rows, positions]
+    log_explore = torch.log_softmax(output_embeddings(query_states)[:, start:stop].float(), dim=-1)
+    if head is None:
+        return log_explore
+    length = input_ids.shape[1]
+    is_item = (input_ids >= start) & (input_ids < stop) & (attention_mask == 1)
+    # The key of purchase j is read at its closing token when there is one (it has seen item and due state).
+    closes = torch.isin(torch.roll(input_ids, -1, dims=1), closing_ids)
+    closes[:, -1] = False
+    key_index = torch.arange(length, device=input_ids.device).expand_as(input_ids) + closes.long()
+    key_states = torch.gather(hidden, 1, key_index.unsqueeze(-1).expand_as(hidden))
+    keys = head.key(key_states)[rows]  # [n, length, dim]
+    scores = torch.einsum("nd,nld->nl", head.query(query_states), keys).float() / head.dim**0.5
+    before = torch.arange(length, device=input_ids.device).unsqueeze(0) < positions.unsqueeze(1)
+    allowed = is_item[rows] & before
+    scores = scores.masked_fill(~allowed, float("-inf"))
+    has_any = allowed.any(dim=1)
+    weights = torch.softmax(scores.masked_fill(~has_any.unsqueeze(1), 0.0), dim=1) * allowed
+    items = (input_ids[rows] - start).clamp(0, stop - start - 1)
+    repeat = torch.zeros(len(rows), stop - start, device=hidden.device).scatter_add_(1, items, weights)
+    gate = head.gate(query_states).squeeze(-1).float()
+    log_gate = torch.where(has_any, nn.functional.logsigmoid(gate), torch.full_like(gate, float("-inf")))
+    log_keep = torch.where(has_any, nn.functional.logsigmoid(-gate), torch.zeros_like(gate))
+    log_repeat = torch.log(repeat.clamp_min(1e-30)).masked_fill(repeat <= 0, float("-inf"))
+    return torch.logaddexp(log_keep.unsqueeze(1) + log_explore, log_gate.unsqueeze(1) + log_repeat)

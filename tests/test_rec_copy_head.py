@@ -1,0 +1,76 @@
+"""The repeat (copy) head: a proper distribution, repeat mass only on past items, nothing from the future."""
+
+from __future__ import annotations
+
+import torch
+
+from recommender.copy_head import CopyHead, item_log_probs
+
+HIDDEN, ITEMS, START = 8, 5, 10  # product tokens are ids 10..14; 20 is a closing (due) token
+DUE = torch.tensor([20])
+
+
+def setup(seed: int = 0):
+    torch.manual_seed(seed)
+    head = CopyHead(HIDDEN, 4)
+    lm_head = torch.nn.Linear(HIDDEN, 32, bias=False)
+    # row 0: pad, item 1, due, text, item 3, <rec>; row 1: text, text, text, item 0, item 0, <rec>
+    input_ids = torch.tensor([[0, 11, 20, 3, 13, 6], [3, 4, 5, 10, 10, 6]])
+    attention_mask = torch.tensor([[0, 1, 1, 1, 1, 1], [1, 1, 1, 1, 1, 1]])
+    hidden = torch.randn(2, 6, HIDDEN)
+    return head, lm_head, input_ids, attention_mask, hidden
+
+
+def log_probs(head, lm_head, input_ids, attention_mask, hidden, rows, positions):
+    return item_log_probs(hidden, input_ids, attention_mask, torch.tensor(rows), torch.tensor(positions), lm_head,
+                          (START, START + ITEMS), DUE, head)
+
+
+def test_a_distribution_over_all_items_that_mixes_in_only_past_items():
+    head, lm_head, ids, mask, hidden = setup()
+    with torch.no_grad():
+        head.gate.bias.fill_(30.0)  # gate fully open: all mass on repeated items
+        out = log_probs(head, lm_head, ids, mask, hidden, [0, 1], [5, 5])
+    assert torch.allclose(out.exp().sum(dim=1), torch.ones(2), atol=1e-5)
+    assert out[0].exp()[[0, 2, 4]].sum() < 1e-6 and out[0].exp()[[1, 3]].sum() > 0.999
+    assert out[1].exp()[0] > 0.999  # item 0 twice in row 1
+
+
+def test_closed_gate_or_no_past_item_gives_the_plain_lm_distribution():
+    head, lm_head, ids, mask, hidden = setup()
+    plain = item_log_probs(hidden, ids, mask, torch.tensor([0, 1]), torch.tensor([5, 2]), lm_head,
+                           (START, START + ITEMS), DUE, None)
+    with torch.no_grad():
+        head.gate.bias.fill_(-30.0)
+        closed = log_probs(head, lm_head, ids, mask, hidden, [0], [5])
+    assert torch.allclose(closed, plain[:1], atol=1e-5)
+    with torch.no_grad():
+        head.gate.bias.fill_(30.0)
+        nothing_before = log_probs(head, lm_head, ids, mask, hidden, [1], [2])  # no product before position 2
+    assert torch.allclose(nothing_before, plain[1:], atol=1e-5)
+
+
+def test_a_prediction_never_sees_later_positions():
+    head, lm_head, ids, mask, hidden = setup()
+    with torch.no_grad():
+        head.gate.bias.fill_(2.0)
+        before = log_probs(head, lm_head, ids, mask, hidden, [0], [3])
+        changed_ids, changed_hidden = ids.clone(), hidden.clone()
+        changed_ids[0, 4:] = torch.tensor([14, 20])
+        changed_hidden[0, 4:] = torch.randn(2, HIDDEN)
+        after = log_probs(head, lm_head, changed_ids, mask, changed_hidden, [0], [3])
+    assert torch.allclose(before, after)
+    assert before.exp()[0, 1] > after.exp()[0, 4]  # item 1 (before position 3) gets repeat mass; item 4 none
+
+
+def test_gradients_are_finite_and_the_head_round_trips(tmp_path):
+    head, lm_head, ids, mask, hidden = setup()
+    out = log_probs(head, lm_head, ids, mask, hidden, [0, 1, 1], [5, 5, 2])
+    torch.nn.functional.nll_loss(out, torch.tensor([1, 0, 3])).backward()
+    assert all(torch.isfinite(p.grad).all() for p in head.parameters())
+    head.save(tmp_path)
+    again = CopyHead.load(tmp_path)
+    assert again is not None and CopyHead.load(tmp_path / "missing") is None
+    with torch.no_grad():
+        assert torch.equal(log_probs(head, lm_head, ids, mask, hidden, [0], [5]),
+                           log_probs(again, lm_head, ids, mask, hidden, [0], [5]))
