@@ -22,6 +22,7 @@ class CustomerView:
     external_id: str
     name: str
     language: str
+    personalize: bool = True  # the customer consents to recommendations from their history
 
 
 def external_id_from_metadata(metadata: Any, secret: str) -> str | None:
@@ -36,7 +37,8 @@ def find_customer(session: Session, external_id: str | None) -> CustomerView | N
     customer = session.scalar(select(Customer).where(Customer.external_id == external_id))
     if customer is None:
         return None
-    return CustomerView(customer.id, customer.external_id, customer.name, customer.language)
+    return CustomerView(customer.id, customer.external_id, customer.name, customer.language,
+                        customer.consent_personalization)
 
 
 def record_conversation(session: Session, sender_id: str, customer_id: int | None, now: datetime) -> None:

@@ -78,7 +78,8 @@ async def pick_products(turn: Turn, ask: ProductAsk) -> Recommendations:
     client = turn.context.model_client
     if client is not None:
         query = ModelQuery(
-            customer_id=turn.customer.external_id if turn.customer else None,
+            # Without consent to personalization the model sees only this conversation.
+            customer_id=turn.customer.external_id if turn.customer and turn.customer.personalize else None,
             conversation=ask.conversation,
             kind="product",
             k=request.limit + len(request.exclude),

@@ -162,7 +162,7 @@ def understand(session: Session, turn: Turn, conversation: str) -> Understood:
     request = RecommendationRequest(
         customer_id=turn.customer.id if turn.customer else None, category_id=category.id if category else None,
         budget=budget, limit=PRODUCT_LIMIT, now=turn.now, exclude=frozenset(dismissed_products(session, turn)),
-        language=turn.lang,
+        language=turn.lang, personalize=turn.customer.personalize if turn.customer else True,
     )
     name = (category.name_zh if turn.lang == "zh" else category.name_en) if category else None
     return Understood(ProductAsk(request, category.code if category else None, conversation), name, budget)
@@ -252,7 +252,8 @@ class ActionMoreLikeThis(ShopAction):
             exclude = dismissed_products(session, turn) | shown_here(session, turn) | {anchor.id}
             request = RecommendationRequest(
                 customer_id=turn.customer.id if turn.customer else None, category_id=anchor.category_id,
-                budget=None, limit=PRODUCT_LIMIT, now=turn.now, exclude=frozenset(exclude), language=turn.lang)
+                budget=None, limit=PRODUCT_LIMIT, now=turn.now, exclude=frozenset(exclude), language=turn.lang,
+                personalize=turn.customer.personalize if turn.customer else True)
             text = f"{conversation_text(tracker, turn)}\n{anchor.name_zh if turn.lang == 'zh' else anchor.name_en}".strip()
             category = session.get(Category, anchor.category_id)
             return anchor, ProductAsk(request, category.code if category else None, text)
@@ -352,7 +353,8 @@ class ActionRecommendCoupons(ShopAction):
         client = turn.context.model_client
         if client is None or turn.customer is None:
             return None, "rules-v0"
-        query = ModelQuery(customer_id=turn.customer.external_id, conversation=conversation_text(tracker, turn),
+        customer_id = turn.customer.external_id if turn.customer.personalize else None
+        query = ModelQuery(customer_id=customer_id, conversation=conversation_text(tracker, turn),
                            kind="coupon", k=COUPON_CANDIDATES, language=turn.lang, explain=False)
         try:
             answer = await client.recommend(query)

@@ -57,6 +57,7 @@ class RecommendationRequest:
     now: datetime
     exclude: frozenset[int] = field(default_factory=frozenset)
     language: str = "en"
+    personalize: bool = True  # False: the customer's purchases only keep just-bought items out
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,8 @@ def fallback_products(session: Session, request: RecommendationRequest) -> Recom
             picks.append(Recommendation(product.id, score, reason))
             taken.add(product.id)
 
-    for product, count, anchor in _co_purchased(session, request, bought):
+    anchors = _co_purchased(session, request, bought) if request.personalize else []
+    for product, count, anchor in anchors:
         offer(product, float(count), Reason("co_purchase", anchor))
     if len(picks) < request.limit:
         for product, units in session.execute(_bestsellers(request)):

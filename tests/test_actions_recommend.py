@@ -358,3 +358,15 @@ def test_conversation_sent_to_the_model_is_only_this_speakers(model_server, stor
     anonymous, alice = model_server.requests
     assert anonymous["conversation"] == "recommend something"
     assert alice["conversation"] == "my dad loves jazz records\nand for me?"
+
+
+def test_without_consent_the_model_sees_only_the_conversation(model_server, session_factory, store):
+    from store.models import Customer
+
+    with session_factory() as s, s.begin():
+        s.get(Customer, store["bob"]).consent_personalization = False
+    model_server.status = 503
+    out = run_action(ActionRecommendProducts(), tracker("推荐点鞋子", customer=BOB))
+    [request] = model_server.requests
+    assert request["customer_id"] is None
+    assert events(session_factory)[0].reason != "co_purchase:跑步袜" and "常与您买过的" not in out.text
