@@ -68,3 +68,32 @@ async def test_run_in_worker_runs_between_batches():
     await batcher.submit(2)
     await batcher.stop()
     assert order == ["batch", "swap", "batch"]
+
+
+async def test_a_lone_request_on_an_idle_server_runs_without_waiting():
+    sizes: list[int] = []
+    batcher = MicroBatcher(lambda b: list(b), max_batch=8, max_wait_s=1.0, on_batch=lambda n, s: sizes.append(n))
+    batcher.start()
+    for value in range(3):
+        started = time.monotonic()
+        assert await batcher.submit(value) == value
+        assert time.monotonic() - started < 0.5  # far below max_wait_s
+    await batcher.stop()
+    assert sizes == [1, 1, 1]
+
+
+async def test_once_requests_arrive_together_a_request_waits_for_companions_again():
+    sizes: list[int] = []
+    batcher = MicroBatcher(lambda b: list(b), max_batch=8, max_wait_s=0.3, on_batch=lambda n, s: sizes.append(n))
+    batcher.start()
+    await asyncio.gather(*(batcher.submit(i) for i in range(4)))
+    assert sizes == [4]
+
+    async def late(value: int) -> int:
+        await asyncio.sleep(0.05)
+        return await batcher.submit(value)
+
+    # The first of these is alone in the queue when it is taken, but the last batch was a crowd: it waits.
+    assert await asyncio.gather(batcher.submit(10), late(11)) == [10, 11]
+    await batcher.stop()
+    assert sizes == [4, 2]

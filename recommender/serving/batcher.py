@@ -3,9 +3,12 @@
 One worker thread owns the model (one copy of the weights, no lock
 contention in torch); the event loop only queues requests and awaits their
 futures. A batch closes when it holds ``max_batch`` requests or when the
-first request has waited ``max_wait_s``, whichever comes first. With
-``max_batch=1`` it degrades to one request per call (the benchmark's
-"no batching" arm).
+first request has waited ``max_wait_s``, whichever comes first. A lone
+request on an idle server (nothing queued behind it, and the previous batch
+held one request) runs at once: waiting would only add ``max_wait_s`` to its
+latency. Once batches hold more than one request, requests are arriving
+concurrently and the wait applies again. With ``max_batch=1`` it degrades to
+one request per call (the benchmark's "no batching" arm).
 """
 
 from __future__ import annotations
@@ -40,7 +43,8 @@ class MicroBatcher(Generic[Request, Response]):
             one response per request, in order. An exception fails every
             request of that batch (each future gets it) and the batcher goes on.
         max_batch: largest batch handed to ``run_batch``.
-        max_wait_s: longest a request waits for companions before its batch runs.
+        max_wait_s: longest a request waits for companions before its batch runs (not
+            at all when it arrives alone at an idle server).
         on_batch: optional observer called with (batch size, seconds in the model).
     """
 
@@ -62,6 +66,7 @@ class MicroBatcher(Generic[Request, Response]):
         self._task: asyncio.Task[None] | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model-worker")
         self._closed = False
+        self._last_batch_size = 0
 
     def start(self) -> None:
         """Start the batching loop on the running event loop."""
@@ -102,7 +107,9 @@ class MicroBatcher(Generic[Request, Response]):
         while True:
             first = await self._queue.get()
             batch = [first]
-            deadline = first.queued_at + self._max_wait_s
+            # Idle server and no companion in sight: waiting could only delay this request.
+            lone = self._queue.empty() and self._last_batch_size <= 1
+            deadline = first.queued_at + (0.0 if lone else self._max_wait_s)
             while len(batch) < self._max_batch:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
@@ -117,6 +124,7 @@ class MicroBatcher(Generic[Request, Response]):
             live = [p for p in batch if not p.future.cancelled()]
             if not live:
                 continue
+            self._last_batch_size = len(live)
             started = time.monotonic()
             try:
                 responses = await loop.run_in_executor(self._executor, self._run_batch, [p.request for p in live])
