@@ -36,6 +36,7 @@ from recommender.model import load_adapter, pick_device
 from recommender.ranking import coupon_mask, coupon_scores, product_mask, service_mask, service_scores, top_k
 from recommender.serialization import Serializer
 from recommender.serving.answers import best_product, covered_product, describe
+from recommender.serving.fast_evidence import score_groups
 from recommender.serving.history import Catalog, find_customers, read_catalog, read_histories
 from store.models import Customer
 from store.rules import granted_counts
@@ -228,8 +229,9 @@ class RecommendationEngine:
                 else:
                     recorder.sequences = [self.recommender.encode(item.context)]
                 recorders.append(recorder)
-            sequences = [s for r in recorders if r is not None for s in r.sequences]
-            logp = self.recommender.score_token_ids(sequences, "product")
+            # Variants reuse their base's prefix states (same rows as scoring each input whole).
+            logp = score_groups(self.recommender, [r.sequences for r in recorders if r is not None],
+                                batch_size=self.recommender.config.eval_batch_size)
             outcomes: list[Outcome] = []
             offset = 0
             for item, recorder in zip(prepared, recorders):
