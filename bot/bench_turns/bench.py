@@ -8,15 +8,19 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+
 from sqlalchemy.engine import make_url
 from tqdm import tqdm
 
-from bot.bench_turns.client import TurnResult, run_conversations
+from bot.bench_turns.client import Conversation, TurnResult, run_conversations
+from bot.bench_turns.model_metrics import MetricsUnavailable, Snapshot, difference, read_snapshot
 from bot.bench_turns.report import summarize, write_report
 from bot.bench_turns.setup import (
     BenchSetupError,
@@ -56,11 +60,38 @@ class BenchOptions:
 
 @dataclass(frozen=True)
 class Measurement:
-    """Every turn of a run and what the database says about them."""
+    """Every turn of a run, what the database says about them and the model server's own counters."""
 
     results: list[TurnResult]
     delivery: DeliveryCheck
     sources: RecommendationSources
+    model_server: dict[str, Any] | None
+
+
+async def hold_and_scrape(settings: Settings, rasa_url: str, held: list[Conversation], turn_timeout_s: float,
+                          on_turn: Callable[[TurnResult], None], scrape: bool) -> tuple[list[TurnResult], dict | None]:
+    """Run the conversations; with ``scrape``, read the model server's counters around the timed part."""
+    token = settings.model_server_token.get_secret_value()
+    before: list[Snapshot | MetricsUnavailable] = []
+
+    async def snapshot(session: aiohttp.ClientSession) -> None:
+        try:
+            before.append(await read_snapshot(session, settings.model_server_url, token))
+        except MetricsUnavailable as error:
+            before.append(error)
+
+    results = await run_conversations(rasa_url, held, turn_timeout_s=turn_timeout_s, on_turn=on_turn,
+                                      between_phases=snapshot if scrape else None)
+    if not scrape:
+        return results, None
+    try:
+        if isinstance(before[0], MetricsUnavailable):
+            raise before[0]
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
+            after = await read_snapshot(session, settings.model_server_url, token)
+    except MetricsUnavailable as error:  # the model server may be the thing that failed: report it, go on
+        return results, {"error": str(error)}
+    return results, difference(before[0], after)
 
 
 def measure(settings: Settings, rasa_url: str, *, conversations: int, turns: int, warmup_turns: int,
@@ -79,10 +110,12 @@ def measure(settings: Settings, rasa_url: str, *, conversations: int, turns: int
             bar.update()
             bar.set_postfix(failed=failed, refresh=False)
 
-        results = asyncio.run(run_conversations(rasa_url, held, turn_timeout_s=turn_timeout_s, on_turn=on_turn))
+        results, model_server = asyncio.run(
+            hold_and_scrape(settings, rasa_url, held, turn_timeout_s, on_turn, scrape=has_model(settings)))
     try:
         tracked = read_tracked_turns(engine, [c.sender for c in held])
-        return Measurement(results, check_delivery(results, tracked), recommendation_sources(factory, results))
+        return Measurement(results, check_delivery(results, tracked), recommendation_sources(factory, results),
+                           model_server)
     finally:
         engine.dispose()
 
@@ -167,7 +200,7 @@ def run_benchmark(options: BenchOptions) -> dict[str, Any]:
                                warmup_turns=options.warmup_turns, turn_timeout_s=options.turn_timeout_s)
             dead = [p.name for p in stack.processes if p.popen is not None and p.popen.poll() is not None]
         info = run_info(options, settings, store, model, measured.results, load_before, dead)
-        summary = summarize(measured.results, measured.delivery, measured.sources, info)
+        summary = summarize(measured.results, measured.delivery, measured.sources, measured.model_server, info)
         write_report(measured.results, summary, options.out)
         succeeded = True
         return summary

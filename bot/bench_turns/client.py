@@ -2,9 +2,9 @@
 
 Each conversation sends its turns one after another, as a customer would
 (the next message only after the previous reply); the conversations run
-side by side. Warm-up turns run first and every conversation waits for the
-others at a barrier before the timed turns start, so the timed part runs
-at full concurrency. A failed turn is recorded (status, error), never
+side by side. Every conversation's warm-up turns run first; the timed turns
+start together once all warm-ups are done, so the timed part runs at full
+concurrency. A failed turn is recorded (status, error), never
 raised: the run goes on and the report counts it.
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -84,29 +84,29 @@ async def send_turn(session: aiohttp.ClientSession, webhook: str, conversation: 
 
 
 async def run_conversations(rasa_url: str, conversations: list[Conversation], *, turn_timeout_s: float,
-                            on_turn: Callable[[TurnResult], None]) -> list[TurnResult]:
-    """Hold every conversation at once; ``on_turn`` is called after each turn (progress)."""
+                            on_turn: Callable[[TurnResult], None],
+                            between_phases: Callable[[aiohttp.ClientSession], Awaitable[None]] | None = None,
+                            ) -> list[TurnResult]:
+    """Hold every conversation at once, warm-up turns first, then the timed ones; ``on_turn`` is called after
+    each turn (progress), ``between_phases`` once when every warm-up turn is done and before any timed one."""
     webhook = f"{rasa_url}/webhooks/rest/webhook"
-    barrier = asyncio.Barrier(len(conversations))
     results: list[TurnResult] = []
     timeout = aiohttp.ClientTimeout(total=turn_timeout_s)
     connector = aiohttp.TCPConnector(limit=len(conversations) * 2)
 
-    async def hold(session: aiohttp.ClientSession, conversation: Conversation) -> None:
-        waited = False
+    async def hold(session: aiohttp.ClientSession, conversation: Conversation, warmup: bool) -> None:
         for turn in conversation.plan:
-            if not turn.warmup and not waited:
-                await barrier.wait()
-                waited = True
-            result = await send_turn(session, webhook, conversation, turn)
-            results.append(result)
-            on_turn(result)
-        if not waited:
-            await barrier.wait()
+            if turn.warmup == warmup:
+                result = await send_turn(session, webhook, conversation, turn)
+                results.append(result)
+                on_turn(result)
 
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
-        # A TaskGroup cancels the others if one fails unexpectedly, so none waits at the barrier forever.
-        async with asyncio.TaskGroup() as group:
-            for conversation in conversations:
-                group.create_task(hold(session, conversation))
+        for warmup in (True, False):
+            if not warmup and between_phases is not None:
+                await between_phases(session)
+            # A TaskGroup cancels the other conversations if one fails unexpectedly.
+            async with asyncio.TaskGroup() as group:
+                for conversation in conversations:
+                    group.create_task(hold(session, conversation, warmup))
     return sorted(results, key=lambda r: (r.conversation, r.position))

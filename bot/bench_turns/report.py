@@ -29,7 +29,7 @@ def latency_stats(seconds: list[float]) -> dict[str, float | int | None]:
 
 
 def summarize(results: list[TurnResult], delivery: DeliveryCheck, sources: RecommendationSources,
-              run: dict[str, Any]) -> dict[str, Any]:
+              model_server: dict[str, Any] | None, run: dict[str, Any]) -> dict[str, Any]:
     """Everything the report shows, as one JSON-ready dict; timed turns that failed are counted, not timed."""
     timed = [r for r in results if not r.warmup]
     by_kind = {kind: latency_stats([r.seconds for r in timed if r.kind == kind and r.ok]) for kind in KINDS}
@@ -48,6 +48,7 @@ def summarize(results: list[TurnResult], delivery: DeliveryCheck, sources: Recom
         "p95_ratio_recommend_over_plain": ratio,
         "ratio_target": RATIO_TARGET,
         "recommendation_sources": {**asdict(sources), "fallback_share": _round(sources.fallback_share)},
+        "model_server_timed_part": model_server,
         "delivery": {
             "sent": delivery.sent, "tracked_user_messages": delivery.tracked_user_messages,
             "missing_from_tracker": delivery.missing_from_tracker, "without_bot_reply": delivery.without_bot_reply,
@@ -68,6 +69,17 @@ def _round(value: float | None) -> float | None:
 
 def _ms(value: float | int | None) -> str:
     return "-" if value is None else f"{value:.1f}"
+
+
+def _server_line(server: dict[str, Any] | None) -> str:
+    if server is None:
+        return "not running (no model)."
+    if "error" in server:
+        return f"could not be read: {server['error']}."
+    return (f"{server['requests']} recommend requests, mean {_ms(server['mean_request_ms'])} ms, p95 at most "
+            f"{_ms(server['p95_request_ms_at_most'])} ms (histogram bucket), {server['failed_requests']} not answered "
+            f"200; {server['batches']} batches, mean size {server['mean_batch_size']}, mean "
+            f"{_ms(server['mean_batch_ms'])} ms in the model per batch.")
 
 
 def render_markdown(summary: dict[str, Any]) -> str:
@@ -105,6 +117,8 @@ def render_markdown(summary: dict[str, Any]) -> str:
         f"({sources['fallback']} fallback, {sources['model']} model, {sources['nothing_shown']} showed nothing, "
         f"of {sources['turns']}; model versions {sources['model_versions']})",
         "",
+        f"Model server during the timed part (its own metrics): {_server_line(summary['model_server_timed_part'])}",
+        "",
         f"**No message lost: {'yes' if delivery['passed'] else 'NO'}** — {delivery['sent']} messages sent "
         f"(warm-up included), {delivery['tracked_user_messages']} user messages in the tracker store, "
         f"{delivery['missing_from_tracker']} missing, {delivery['without_bot_reply']} without a bot reply, "
@@ -123,6 +137,7 @@ def plot_latency(results: list[TurnResult], summary: dict[str, Any], path: Path)
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib import ticker
 
     timed = [r for r in results if not r.warmup and r.ok]
     if not timed:
@@ -144,6 +159,10 @@ def plot_latency(results: list[TurnResult], summary: dict[str, Any], path: Path)
                    f"{'-' if share is None else f'{share:.0%}'}")
     timeline.set(xlabel="seconds since the timed part began", ylabel="turn wall time (ms)", yscale="log",
                  title=f"{summary['run']['conversations']} concurrent conversations")
+    for axis in (ecdf.xaxis, timeline.yaxis):  # plain milliseconds at 1-2-5 steps, not 10^x
+        axis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+        axis.set_major_formatter(ticker.FuncFormatter(lambda value, _: f"{value:g}"))
+        axis.set_minor_formatter(ticker.NullFormatter())
     ecdf.legend()
     timeline.legend()
     figure.tight_layout()
