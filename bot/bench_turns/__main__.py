@@ -28,6 +28,8 @@ def parse_options(argv: list[str] | None) -> tuple[BenchOptions, bool]:
     source.add_argument("--demo-scale", type=float, help="build a fresh demo store of this scale instead")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "results" / "bench" / "turns",
                         help="folder for report.md, report.json, latency.png (default results/bench/turns)")
+    parser.add_argument("--think-time", type=float, default=0.0,
+                        help="seconds a customer pauses between a reply and the next message (default 0: back to back)")
     parser.add_argument("--turn-timeout", type=float, default=120.0, help="seconds before a turn counts as failed")
     parser.add_argument("--keep-var", action="store_true", help="keep the run's var dir (store copy, logs)")
     parser.add_argument("--check", action="store_true", help="exit 3 when a target is missed (ratio or a lost message)")
@@ -38,6 +40,8 @@ def parse_options(argv: list[str] | None) -> tuple[BenchOptions, bool]:
         parser.error(f"--turns-per-conversation must be >= 2 (one of each kind), got {args.turns_per_conversation}")
     if args.warmup_turns < 0:
         parser.error(f"--warmup-turns must be >= 0, got {args.warmup_turns}")
+    if not 0 <= args.think_time <= 60:
+        parser.error(f"--think-time must be 0..60 seconds, got {args.think_time}")
     if args.turn_timeout <= 0:
         parser.error(f"--turn-timeout must be positive, got {args.turn_timeout}")
     if args.demo_scale is not None and not 0 < args.demo_scale <= 10:
@@ -51,7 +55,7 @@ def parse_options(argv: list[str] | None) -> tuple[BenchOptions, bool]:
     options = BenchOptions(
         model_dir=args.model_dir, conversations=args.conversations, turns=args.turns_per_conversation,
         warmup_turns=args.warmup_turns, database_url=args.database_url, demo_scale=args.demo_scale,
-        out=args.out, turn_timeout_s=args.turn_timeout, keep_var=args.keep_var,
+        out=args.out, turn_timeout_s=args.turn_timeout, keep_var=args.keep_var, think_s=args.think_time,
     )
     return options, args.check
 

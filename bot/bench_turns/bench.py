@@ -19,6 +19,7 @@ import aiohttp
 from sqlalchemy.engine import make_url
 from tqdm import tqdm
 
+from bot.bench_turns import cpu
 from bot.bench_turns.client import Conversation, TurnResult, run_conversations
 from bot.bench_turns.model_metrics import MetricsUnavailable, Snapshot, difference, read_snapshot
 from bot.bench_turns.report import summarize, write_report
@@ -55,7 +56,25 @@ class BenchOptions:
     out: Path
     turn_timeout_s: float
     keep_var: bool
+    think_s: float = 0.0
     rasa_models: Path = REPO_ROOT / "models"
+
+
+@dataclass
+class CpuWatch:
+    """CPU seconds of the stack's process groups over the timed part (``used`` stays ``None`` without /proc)."""
+
+    groups: dict[str, int]
+    first: dict[str, float] | None = None
+    used: dict[str, float | int] | None = None
+
+    def start(self) -> None:
+        if cpu.available():
+            self.first = cpu.snapshot(self.groups)
+
+    def stop(self) -> None:
+        if self.first is not None:
+            self.used = cpu.usage(self.first, cpu.snapshot(self.groups))
 
 
 @dataclass(frozen=True)
@@ -66,22 +85,28 @@ class Measurement:
     delivery: DeliveryCheck
     sources: RecommendationSources
     model_server: dict[str, Any] | None
+    cpu_seconds: dict[str, float | int] | None
 
 
 async def hold_and_scrape(settings: Settings, rasa_url: str, held: list[Conversation], turn_timeout_s: float,
-                          on_turn: Callable[[TurnResult], None], scrape: bool) -> tuple[list[TurnResult], dict | None]:
+                          on_turn: Callable[[TurnResult], None], scrape: bool, think_s: float,
+                          cpu_watch: CpuWatch) -> tuple[list[TurnResult], dict | None]:
     """Run the conversations; with ``scrape``, read the model server's counters around the timed part."""
     token = settings.model_server_token.get_secret_value()
     before: list[Snapshot | MetricsUnavailable] = []
 
     async def snapshot(session: aiohttp.ClientSession) -> None:
+        cpu_watch.start()
+        if not scrape:
+            return
         try:
             before.append(await read_snapshot(session, settings.model_server_url, token))
         except MetricsUnavailable as error:
             before.append(error)
 
     results = await run_conversations(rasa_url, held, turn_timeout_s=turn_timeout_s, on_turn=on_turn,
-                                      between_phases=snapshot if scrape else None)
+                                      between_phases=snapshot, think_s=think_s)
+    cpu_watch.stop()
     if not scrape:
         return results, None
     try:
@@ -95,8 +120,10 @@ async def hold_and_scrape(settings: Settings, rasa_url: str, held: list[Conversa
 
 
 def measure(settings: Settings, rasa_url: str, *, conversations: int, turns: int, warmup_turns: int,
-            turn_timeout_s: float, progress: bool = True) -> Measurement:
-    """Hold the conversations against a running stack, then check the tracker store and recommendation events."""
+            turn_timeout_s: float, think_s: float = 0.0, process_groups: dict[str, int] | None = None,
+            progress: bool = True) -> Measurement:
+    """Hold the conversations against a running stack, then check the tracker store and recommendation events;
+    ``process_groups`` (name: process group id) are the stack's processes whose CPU time is reported."""
     engine = make_engine(settings.database_url)
     factory = make_session_factory(engine)
     held = make_conversations(settings, pick_customers(factory, conversations), warmup_turns, turns)
@@ -110,12 +137,14 @@ def measure(settings: Settings, rasa_url: str, *, conversations: int, turns: int
             bar.update()
             bar.set_postfix(failed=failed, refresh=False)
 
+        cpu_watch = CpuWatch(process_groups or {})
         results, model_server = asyncio.run(
-            hold_and_scrape(settings, rasa_url, held, turn_timeout_s, on_turn, scrape=has_model(settings)))
+            hold_and_scrape(settings, rasa_url, held, turn_timeout_s, on_turn, scrape=has_model(settings),
+                            think_s=think_s, cpu_watch=cpu_watch))
     try:
         tracked = read_tracked_turns(engine, [c.sender for c in held])
         return Measurement(results, check_delivery(results, tracked), recommendation_sources(factory, results),
-                           model_server)
+                           model_server, cpu_watch.used)
     finally:
         engine.dispose()
 
@@ -161,11 +190,13 @@ def run_info(options: BenchOptions, settings: Settings, store: str, model: str, 
     ended = max((r.started_at + timedelta(seconds=r.seconds) for r in timed), default=None)
     return {
         "conversations": options.conversations, "timed_turns_per_conversation": options.turns,
-        "warmup_turns_per_conversation": options.warmup_turns, "store": store, "model": model,
+        "warmup_turns_per_conversation": options.warmup_turns, "think_s": options.think_s, "store": store,
+        "model": model,
         "recommend_timeout_s": settings.recommend_timeout_s, "commit": git_commit(),
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"), "cpu_count": os.cpu_count(),
         "load_before": load_before, "load_after": _load(), "python": sys.version.split()[0],
         "timed_wall_s": round((ended - began).total_seconds(), 1) if began and ended else None,
+        "timed_turns_per_s": round(len(timed) / (ended - began).total_seconds(), 2) if began and ended else None,
         "processes_dead_at_end": dead,
     }
 
@@ -197,10 +228,13 @@ def run_benchmark(options: BenchOptions) -> dict[str, Any]:
         load_before = _load()
         with Stack(settings, model_path=options.rasa_models) as stack:
             measured = measure(settings, stack.rasa_url, conversations=options.conversations, turns=options.turns,
-                               warmup_turns=options.warmup_turns, turn_timeout_s=options.turn_timeout_s)
+                               warmup_turns=options.warmup_turns, turn_timeout_s=options.turn_timeout_s,
+                               think_s=options.think_s,
+                               process_groups={p.name: p.popen.pid for p in stack.processes if p.popen is not None})
             dead = [p.name for p in stack.processes if p.popen is not None and p.popen.poll() is not None]
         info = run_info(options, settings, store, model, measured.results, load_before, dead)
-        summary = summarize(measured.results, measured.delivery, measured.sources, measured.model_server, info)
+        summary = summarize(measured.results, measured.delivery, measured.sources, measured.model_server,
+                            measured.cpu_seconds, info)
         write_report(measured.results, summary, options.out)
         succeeded = True
         return summary

@@ -86,20 +86,25 @@ async def send_turn(session: aiohttp.ClientSession, webhook: str, conversation: 
 async def run_conversations(rasa_url: str, conversations: list[Conversation], *, turn_timeout_s: float,
                             on_turn: Callable[[TurnResult], None],
                             between_phases: Callable[[aiohttp.ClientSession], Awaitable[None]] | None = None,
-                            ) -> list[TurnResult]:
+                            think_s: float = 0.0) -> list[TurnResult]:
     """Hold every conversation at once, warm-up turns first, then the timed ones; ``on_turn`` is called after
-    each turn (progress), ``between_phases`` once when every warm-up turn is done and before any timed one."""
+    each turn (progress), ``between_phases`` once when every warm-up turn is done and before any timed one.
+    ``think_s`` is the pause between a reply and the customer's next message (0: back to back, which
+    saturates the stack; a pause closer to a person's leaves it room)."""
     webhook = f"{rasa_url}/webhooks/rest/webhook"
     results: list[TurnResult] = []
     timeout = aiohttp.ClientTimeout(total=turn_timeout_s)
     connector = aiohttp.TCPConnector(limit=len(conversations) * 2)
 
     async def hold(session: aiohttp.ClientSession, conversation: Conversation, warmup: bool) -> None:
-        for turn in conversation.plan:
-            if turn.warmup == warmup:
-                result = await send_turn(session, webhook, conversation, turn)
-                results.append(result)
-                on_turn(result)
+        # With a pause, starts are spread over one pause so the conversations do not move in lockstep.
+        await asyncio.sleep(think_s * conversation.index / len(conversations))
+        for number, turn in enumerate(t for t in conversation.plan if t.warmup == warmup):
+            if number:
+                await asyncio.sleep(think_s)
+            result = await send_turn(session, webhook, conversation, turn)
+            results.append(result)
+            on_turn(result)
 
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
         for warmup in (True, False):

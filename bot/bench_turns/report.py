@@ -29,7 +29,8 @@ def latency_stats(seconds: list[float]) -> dict[str, float | int | None]:
 
 
 def summarize(results: list[TurnResult], delivery: DeliveryCheck, sources: RecommendationSources,
-              model_server: dict[str, Any] | None, run: dict[str, Any]) -> dict[str, Any]:
+              model_server: dict[str, Any] | None, cpu_seconds: dict[str, float | int] | None,
+              run: dict[str, Any]) -> dict[str, Any]:
     """Everything the report shows, as one JSON-ready dict; timed turns that failed are counted, not timed."""
     timed = [r for r in results if not r.warmup]
     by_kind = {kind: latency_stats([r.seconds for r in timed if r.kind == kind and r.ok]) for kind in KINDS}
@@ -49,6 +50,7 @@ def summarize(results: list[TurnResult], delivery: DeliveryCheck, sources: Recom
         "ratio_target": RATIO_TARGET,
         "recommendation_sources": {**asdict(sources), "fallback_share": _round(sources.fallback_share)},
         "model_server_timed_part": model_server,
+        "cpu_seconds_timed_part": cpu_seconds,
         "delivery": {
             "sent": delivery.sent, "tracked_user_messages": delivery.tracked_user_messages,
             "missing_from_tracker": delivery.missing_from_tracker, "without_bot_reply": delivery.without_bot_reply,
@@ -71,6 +73,17 @@ def _ms(value: float | int | None) -> str:
     return "-" if value is None else f"{value:.1f}"
 
 
+def _pause(think_s: float) -> str:
+    return f"{think_s:g} s pause between a reply and the next message" if think_s else "messages back to back"
+
+
+def _cpu_line(spent: dict[str, float | int] | None) -> str:
+    if spent is None:
+        return "not measured (no /proc here)."
+    named = ", ".join(f"{name} {value}" for name, value in spent.items() if name not in ("wall_s", "cores"))
+    return f"{named}; {spent['cores']} cores x {spent['wall_s']} s wall = {spent['cores'] * spent['wall_s']:.1f} available."
+
+
 def _server_line(server: dict[str, Any] | None) -> str:
     if server is None:
         return "not running (no model)."
@@ -90,13 +103,15 @@ def render_markdown(summary: dict[str, Any]) -> str:
         "# Whole-turn benchmark through Rasa's REST channel",
         "",
         f"{run['conversations']} concurrent conversations x {run['timed_turns_per_conversation']} timed turns "
-        f"(+{run['warmup_turns_per_conversation']} warm-up each, not timed), signed-in demo customers, "
+        f"(+{run['warmup_turns_per_conversation']} warm-up each, not timed), "
+        f"{_pause(run.get('think_s', 0.0))}, signed-in demo customers, "
         f"English and Chinese; measured {run['finished_at']} on {run['cpu_count']} CPUs "
         f"(load average before {run['load_before']}, after {run['load_after']}).",
         "",
         f"- store: {run['store']}",
         f"- recommender: {run['model']}",
-        f"- commit: {run['commit']}; wall time of the timed part {run['timed_wall_s']} s",
+        f"- commit: {run['commit']}; wall time of the timed part {run['timed_wall_s']} s "
+        f"({run.get('timed_turns_per_s', '-')} turns/s through the whole stack)",
         "",
         "| turn type | n | p50 ms | p95 ms | max ms | mean ms | failed |",
         "|---|---|---|---|---|---|---|",
@@ -118,6 +133,8 @@ def render_markdown(summary: dict[str, Any]) -> str:
         f"of {sources['turns']}; model versions {sources['model_versions']})",
         "",
         f"Model server during the timed part (its own metrics): {_server_line(summary['model_server_timed_part'])}",
+        "",
+        f"CPU seconds during the timed part: {_cpu_line(summary['cpu_seconds_timed_part'])}",
         "",
         f"**No message lost: {'yes' if delivery['passed'] else 'NO'}** — {delivery['sent']} messages sent "
         f"(warm-up included), {delivery['tracked_user_messages']} user messages in the tracker store, "

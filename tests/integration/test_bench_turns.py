@@ -109,7 +109,7 @@ def test_small_run_on_the_real_stack_loses_nothing_and_reports(stack, it_setting
     assert measured.delivery.passed, measured.delivery.problems
     assert not measured.delivery.wrong_action, measured.delivery.problems
     assert measured.sources.turns == 3 and measured.sources.model >= 1, measured.sources
-    summary = summarize(measured.results, measured.delivery, measured.sources, measured.model_server, {
+    summary = summarize(measured.results, measured.delivery, measured.sources, measured.model_server, None, {
         "conversations": 3, "timed_turns_per_conversation": 2, "warmup_turns_per_conversation": 1,
         "store": "it", "model": "tiny", "commit": "test", "finished_at": "now", "cpu_count": 2,
         "load_before": "-", "load_after": "-", "timed_wall_s": 1.0})
