@@ -17,9 +17,10 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from actions import i18n
 from actions.base import ShopAction, Turn, say
 from actions.cards import Card, card_buttons, card_text
 from actions.coupon_grants import chat_key, grant, granted_for, still_eligible
@@ -221,21 +222,47 @@ class ActionRecommendProducts(ShopAction):
         return []
 
 
-def _anchor(session: Session, turn: Turn, sku: str | None, event: RecEventType) -> Product | None:
-    """The product a card button names, with the click or dismissal recorded against its shown event."""
-    product = session.scalar(select(Product).where(Product.sku == sku)) if sku else None
-    if product is None:
-        return None
+def last_shown(session: Session, turn: Turn) -> list[Product]:
+    """The products of this speaker's latest recommendation in this conversation, best first."""
+    mine = (RecommendationEvent.sender_id == turn.sender_id, _own_events(turn),
+            RecommendationEvent.kind == ItemKind.PRODUCT, RecommendationEvent.event == RecEventType.SHOWN)
+    # Every list is recorded with ranks from 1, so the latest list starts at the latest rank 1.
+    start = session.scalar(select(func.max(RecommendationEvent.id)).where(*mine, RecommendationEvent.rank == 1))
+    if start is None:
+        return []
+    ids = list(session.scalars(select(RecommendationEvent.item_id)
+                               .where(*mine, RecommendationEvent.id >= start).order_by(RecommendationEvent.rank)))
+    products = {p.id: p for p in session.scalars(select(Product).where(Product.id.in_(ids)))}
+    return [products[i] for i in ids if i in products]
+
+
+def feedback_targets(session: Session, turn: Turn, sku: str | None) -> list[Product]:
+    """The product a card button names, or, for typed feedback, the latest products shown."""
+    if sku is None:
+        return last_shown(session, turn)
+    product = session.scalar(select(Product).where(Product.sku == sku))
+    return [product] if product is not None else []
+
+
+def record_feedback(session: Session, turn: Turn, product: Product, event: RecEventType) -> None:
+    """A click or dismissal of ``product``, tied to the rank and model of its latest "shown" event."""
     shown = session.scalar(select(RecommendationEvent).where(
         _own_events(turn), RecommendationEvent.kind == ItemKind.PRODUCT, RecommendationEvent.item_id == product.id,
         RecommendationEvent.event == RecEventType.SHOWN).order_by(RecommendationEvent.id.desc()).limit(1))
     record_event(session, turn, ItemKind.PRODUCT, product.id, event, rank=shown.rank if shown else None,
                  model_version=shown.model_version if shown else "", fallback=shown.fallback if shown else False)
-    return product
+
+
+def _anchor(session: Session, turn: Turn, sku: str | None) -> Product | None:
+    """The product "more like this" is about, with the click recorded."""
+    targets = feedback_targets(session, turn, sku)[:1]
+    for product in targets:
+        record_feedback(session, turn, product, RecEventType.CLICKED)
+    return targets[0] if targets else None
 
 
 class ActionMoreLikeThis(ShopAction):
-    """"More like this" on a card: records the click and shows similar products not shown yet."""
+    """"More like this" (a card's button, or typed: the latest top pick): records the click, shows similar items."""
 
     def name(self) -> str:
         return "action_more_like_this"
@@ -246,7 +273,7 @@ class ActionMoreLikeThis(ShopAction):
         sku = requested_sku(tracker, turn.text)
 
         def prepare(session: Session) -> tuple[Product | None, ProductAsk | None]:
-            anchor = _anchor(session, turn, sku, RecEventType.CLICKED)
+            anchor = _anchor(session, turn, sku)
             if anchor is None:
                 return None, None
             exclude = dismissed_products(session, turn) | shown_here(session, turn) | {anchor.id}
@@ -273,7 +300,7 @@ class ActionMoreLikeThis(ShopAction):
 
 
 class ActionNotInterested(ShopAction):
-    """"Not interested" on a card: records the dismissal; the product is not suggested again."""
+    """"Not interested" (a card's button, or typed: the latest picks): recorded; not suggested again."""
 
     def name(self) -> str:
         return "action_not_interested"
@@ -282,11 +309,18 @@ class ActionNotInterested(ShopAction):
         self, turn: Turn, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
         sku = requested_sku(tracker, turn.text)
-        product = await turn.db(lambda session: _anchor(session, turn, sku, RecEventType.DISMISSED))
-        if product is None:
+
+        def dismiss(session: Session) -> list[str]:
+            targets = feedback_targets(session, turn, sku)
+            for product in targets:
+                record_feedback(session, turn, product, RecEventType.DISMISSED)
+            return [p.name_zh if turn.lang == "zh" else p.name_en for p in targets]
+
+        names = await turn.db(dismiss)
+        if not names:
             say(dispatcher, turn.t("rec.unknown_item"))
             return []
-        say(dispatcher, turn.t("rec.dismissed", name=product.name_zh if turn.lang == "zh" else product.name_en))
+        say(dispatcher, turn.t("rec.dismissed", name=i18n.join(names, turn.lang)))
         return []
 
 

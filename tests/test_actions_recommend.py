@@ -370,3 +370,18 @@ def test_without_consent_the_model_sees_only_the_conversation(model_server, sess
     [request] = model_server.requests
     assert request["customer_id"] is None
     assert events(session_factory)[0].reason != "co_purchase:跑步袜" and "常与您买过的" not in out.text
+
+
+def test_typed_feedback_applies_to_the_latest_picks(store, session_factory):
+    run_action(ActionRecommendProducts(), tracker("shoes under 420", customer=CAROL))
+    shown_first = [e.item_id for e in events(session_factory)]
+    more = run_action(ActionMoreLikeThis(), tracker("show me similar ones", customer=CAROL, intent="more_like_this"))
+    assert [e.item_id for e in events(session_factory, event=RecEventType.CLICKED)] == shown_first[:1]
+    assert more.text.startswith("More like Running Socks:")
+    out = run_action(ActionNotInterested(), tracker("don't recommend those again", customer=CAROL,
+                                                    intent="not_interested"))
+    dismissed = [e.item_id for e in events(session_factory, event=RecEventType.DISMISSED)]
+    latest = [e.item_id for e in events(session_factory)][len(shown_first):]
+    assert dismissed == latest and out.text.startswith("Got it")
+    nothing = run_action(ActionNotInterested(), tracker("stop suggesting that", sender_id="fresh"))
+    assert "couldn't find" in nothing.text
