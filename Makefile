@@ -69,5 +69,5 @@ bench: install train $(MODEL_STAMP)  ## benchmarks: model server alone, then who
 eval: demo  ## evaluate pop, co-occurrence, SASRec and the GPT model on the demo store (results/eval/demo)
 	$(PY) -m recommender.evaluate --dataset demo
 
-clean:  ## remove built artefacts (keeps the environments)
-	rm -rf models results var .pytest_cache
+clean:  ## remove built artefacts (keeps the environments and the committed reports in results/)
+	rm -rf models var .pytest_cache
