@@ -116,7 +116,9 @@ PRESETS: dict[str, dict[str, Any]] = {
     ),
     # The demo store on a 2-core CPU: pretraining + fine-tuning in at most 15 minutes.
     # One torch thread: on the shared 2-core box two threads ran about 10x slower (oversubscription).
-    "small": dict(max_pretrain_minutes=6.0, max_finetune_minutes=8.0, torch_threads=1),
+    # The schedules are sized for what fits unloaded (2 + 4 epochs); the caps keep a busy box within 15 minutes.
+    "small": dict(pretrain_epochs=2, finetune_epochs=4, patience=3, max_valid_examples=1000,
+                  max_pretrain_minutes=6.5, max_finetune_minutes=7.5, torch_threads=1),
     # A GPU: bigger model, longer context, more epochs.
     "base": dict(
         bpe_vocab_size=8000,

@@ -65,7 +65,7 @@ class GPTRecommender:
             use_text: False feeds the model no consultation or conversation text (ablation).
             base_model: Local HF causal-LM checkpoint to start from instead of a fresh GPT-2.
             seed: Seed of everything random in training.
-            max_epochs: Caps the fine-tuning epochs.
+            max_epochs: Caps the epochs of both steps (pretraining and fine-tuning).
             threads: torch CPU threads.
             work_dir: Where ``fit`` writes its artifacts (a temporary folder when None).
             adapter_name: Name of the adapter ``fit`` trains.
@@ -74,6 +74,8 @@ class GPTRecommender:
         extra = dict(overrides, seed=seed)
         if max_epochs is not None:
             extra["finetune_epochs"] = max_epochs
+            pretrain_epochs = extra.get("pretrain_epochs", preset_config(preset).pretrain_epochs)
+            extra["pretrain_epochs"] = min(int(pretrain_epochs), max_epochs)
         if threads is not None:
             extra["torch_threads"] = threads
         self.config = preset_config(preset, **extra)

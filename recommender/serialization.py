@@ -75,7 +75,7 @@ class Serializer:
         use_text: bool = True,
         repurchase_days: Sequence[int | None] = (),
     ) -> None:
-        """Args: ``repurchase_days`` is each item's cycle by dense index (None: not a consumable); empty = no due tokens."""
+        """``repurchase_days``: each item's cycle by dense index (None: not a consumable; empty: no due tokens)."""
         if repurchase_days and len(repurchase_days) != layout.n_items:
             raise ValueError(f"repurchase_days has {len(repurchase_days)} entries for {layout.n_items} items")
         self.repurchase_days = tuple(repurchase_days)
@@ -110,12 +110,7 @@ class Serializer:
         ]
         if self.use_text:
             found += [
-                Event(
-                    "note",
-                    i,
-                    n.time,
-                    (layout.id("<note>"), *self.text_ids(n.text)[: self.max_note_tokens]),
-                )
+                Event("note", i, n.time, (layout.id("<note>"), *self.text_ids(n.text)[: self.max_note_tokens]))
                 for i, n in enumerate(history.notes)
                 if n.time < now
             ]

@@ -21,7 +21,7 @@ class KeywordModel:
 
     def __init__(self) -> None:
         tokenizer, layout = train_tokenizer(["looking for tea", "my printer jams", "thanks a lot", "跑鞋"] * 10,
-                                            n_items=4, vocab_size=300, min_frequency=1)
+                                            n_items=4, vocab_size=320, min_frequency=1)
         self.serializer = Serializer(tokenizer, layout, budget=64, max_note_tokens=8, max_conversation_tokens=8)
         self.tea = set(self.serializer.text_ids(" tea")) - set(self.serializer.text_ids(" thanks a lot"))
         self.calls = 0
