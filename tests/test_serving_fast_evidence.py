@@ -132,3 +132,15 @@ def test_other_architectures_are_scored_whole(model_and_histories, monkeypatch):
                         lambda self, sequences, kind="product": np.full((len(sequences), 3), 1.0))
     monkeypatch.setattr(recommender.model.get_base_model().config, "model_type", "llama")
     assert (score_groups(recommender, groups) == 1.0).all()
+
+
+def test_fused_activations_keep_the_scores(model_and_histories):
+    from recommender.serving.kernels import fuse_activations
+
+    recommender, histories = model_and_histories
+    fused = copy.copy(recommender)
+    fused.model = copy.deepcopy(recommender.model)
+    assert fuse_activations(fused.model) == recommender.config.n_layer
+    assert fuse_activations(fused.model) == 0  # nothing left to replace
+    groups = groups_of(recommender, histories[:8])
+    np.testing.assert_allclose(score_groups(fused, groups), score_groups(recommender, groups), atol=2e-5, rtol=0)

@@ -38,6 +38,7 @@ from recommender.serialization import Serializer
 from recommender.serving.answers import best_product, covered_product, describe
 from recommender.serving.fast_evidence import score_groups
 from recommender.serving.history import Catalog, find_customers, read_catalog, read_histories
+from recommender.serving.kernels import fuse_activations
 from store.models import Customer
 from store.rules import granted_counts
 
@@ -132,6 +133,7 @@ class RecommendationEngine:
                  session_factory: sessionmaker[Session], evidence_events: int = 4,
                  clock: Callable[[], datetime] = utc_now, on_close: Callable[[], None] | None = None) -> None:
         self.recommender = recommender
+        fuse_activations(recommender.model)  # type: ignore[arg-type]
         self.model_dir = model_dir
         self.adapter_name = adapter_name
         self.version = f"{model_dir.name}/{adapter_name}/{adapter_hash(adapter_dir)}"
@@ -192,6 +194,7 @@ class RecommendationEngine:
             base = AutoModelForCausalLM.from_pretrained(self.model_dir / "base").to(pick_device())
             candidate = copy.copy(self.recommender)
             candidate.model = load_adapter(base, adapter_dir).eval()
+            fuse_activations(candidate.model)
             scores = candidate.score_contexts([PROBE])
         except Exception as error:  # noqa: BLE001 - any failure to load means refusal, with its reason
             raise AdapterRejected(f"{type(error).__name__}: {str(error).splitlines()[0][:200]}") from error

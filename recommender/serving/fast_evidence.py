@@ -91,7 +91,7 @@ def shares_prefixes(recommender: GPTRecommender) -> bool:
     return getattr(causal_lm.config, "model_type", "") == "gpt2"
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def score_groups(recommender: GPTRecommender, groups: Sequence[Sequence[list[int]]], *,
                  batch_size: int = 64) -> np.ndarray:
     """Product log-probabilities of every input of every group, in order.
