@@ -4,12 +4,14 @@
 
 Step 1 trains the base as a causal LM on the store's corpus (catalog text,
 consultation text and serialized purchase histories of the TRAIN split
-only; item-token targets weighted up). Step 2 puts a LoRA adapter on it
-and trains next-item prediction: for a purchase of a train history, input =
-serialization of everything strictly before it, loss = cross-entropy over
-all catalog item tokens at ``<rec>``, plus the same loss at every earlier
-``<purchase>`` of that input (one pass trains all of them). Early stopping on validation NDCG@10; resumable; reproducible
-from the seed. Artifacts in ``--out``::
+only; item-token targets weighted up). Step 2 puts a LoRA adapter and a copy head
+(``recommender.copy_head``: a trained pointer back to the products already
+bought, for re-buys) on it and trains next-item prediction: for a purchase
+of a train history, input = serialization of everything strictly before it,
+loss = negative log-likelihood of the item bought, over all catalog
+products, at ``<rec>``, plus the same loss at every earlier ``<purchase>``
+of that input (one pass trains all of them). Early stopping on validation
+NDCG@10; resumable; reproducible from the seed. Artifacts in ``--out``::
 
     config.json  items.json  repurchase_days.json  tokenizer/  base/  adapters/<name>/  checkpoint/  train_log.json
 """
