@@ -43,8 +43,10 @@ models/.trained: $(RASA_INPUTS) $(RASA_VENV)/.installed
 
 train: models/.trained  ## train the Rasa model (skipped when config, data and domain are unchanged)
 
-$(MODEL_STAMP):
+# Retrained when the model code changes (a new serialization cannot read an old model).
+$(MODEL_STAMP): $(filter-out recommender/evaluate.py recommender/report.py,$(wildcard recommender/*.py))
 	$(MAKE) demo
+	rm -rf $(MODEL_DIR)
 	$(PY) -m recommender.train --preset small --out $(MODEL_DIR)
 
 run: install demo train $(MODEL_STAMP)  ## set up, start model server, store API, actions and Rasa; chat in the terminal
@@ -56,7 +58,8 @@ test: install train  ## the whole test suite (SQLite, PostgreSQL, real Rasa and 
 test-fast: install  ## unit tests only (no Rasa training or servers)
 	$(PY) -m pytest -q -m "not rasa and not integration"
 
-recommender: demo  ## (re)train the GPT recommender (small preset, <= 15 min) into var/models/gpt-small
+recommender: demo  ## retrain the GPT recommender from scratch (small preset, <= 15 min) into var/models/gpt-small
+	rm -rf $(MODEL_DIR)
 	$(PY) -m recommender.train --preset small --out $(MODEL_DIR)
 
 serve-model: install $(MODEL_STAMP)  ## run the model server alone on the small model
