@@ -19,6 +19,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from store.events import follow_up
 from store.models import (
     ItemKind,
     Order,
@@ -125,23 +126,9 @@ def attribute_order(session: Session, order: Order, *, window_days: int, now: da
         )
         if touch is None:
             continue
-        added.append(
-            RecommendationEvent(
-                customer_id=order.customer_id,
-                sender_id=touch.sender_id,
-                created_at=now,
-                kind=purchase.kind,
-                item_id=purchase.item_id,
-                event=RecEventType.PURCHASED,
-                rank=touch.rank,
-                score=touch.score,
-                model_version=touch.model_version,
-                fallback=touch.fallback,
-                reason=f"last touch: {touch.event.value} event {touch.id}",
-                order_id=order.id,
-                revenue=purchase.revenue,
-            )
-        )
+        added.append(follow_up(touch, RecEventType.PURCHASED, now=now,
+                               reason=f"last touch: {touch.event.value} event {touch.id}",
+                               customer_id=order.customer_id, order_id=order.id, revenue=purchase.revenue))
     session.add_all(added)
     session.flush()
     return added

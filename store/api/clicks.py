@@ -18,6 +18,7 @@ from urllib.parse import quote
 from sqlalchemy.orm import Session
 
 from store.api.errors import ApiError
+from store.events import follow_up
 from store.models import ItemKind, Product, RecEventType, RecommendationEvent
 from store.settings import Settings
 
@@ -58,19 +59,5 @@ def record_click(session: Session, event_id: int, *, now: datetime) -> str:
     product = session.get(Product, shown.item_id)
     if product is None:
         raise ApiError(404, "not_found", "event_id", f"the product of recommendation {event_id} no longer exists")
-    session.add(
-        RecommendationEvent(
-            customer_id=shown.customer_id,
-            sender_id=shown.sender_id,
-            created_at=now,
-            kind=shown.kind,
-            item_id=shown.item_id,
-            event=RecEventType.CLICKED,
-            rank=shown.rank,
-            score=shown.score,
-            model_version=shown.model_version,
-            fallback=shown.fallback,
-            reason=f"clicked shown event {shown.id}",
-        )
-    )
+    session.add(follow_up(shown, RecEventType.CLICKED, now=now, reason=f"clicked shown event {shown.id}"))
     return product.sku
