@@ -7,8 +7,6 @@ of its conversation), so assertions hold facts, not wording.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
-
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -62,9 +60,9 @@ def test_a_new_order_shapes_the_next_recommendation_and_is_attributed(chat_as, i
     with it_store() as session:
         sku = session.get(Product, top.item_id).sku
     number = f"SO{uuid.uuid4().int % 10**8:08d}"
+    # No placed_at: the store API stamps the order with its own clock, after the shown event.
     status, body = store_api("POST", "/v1/orders", {
-        "order_number": number, "customer_id": "C00003", "lines": [{"sku": sku, "quantity": 1}],
-        "placed_at": datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds")})
+        "order_number": number, "customer_id": "C00003", "lines": [{"sku": sku, "quantity": 1}]})
     assert status == 201, body
     assert body["attributed"], body  # shown a moment ago: inside the attribution window
     second = chat_as("C00003")
