@@ -186,10 +186,14 @@ def record_cards(session: Session, turn: Turn, picks: Recommendations) -> list[C
 
 
 def send_cards(dispatcher: CollectingDispatcher, turn: Turn, header: str, cards: list[Card]) -> None:
-    """The header, one message per card with its buttons, and a sign-in invitation for visitors."""
-    say(dispatcher, header)
+    """One message per card with its buttons, the header on the first; a sign-in invitation for visitors.
+
+    The header shares the first card's message: every message is one more
+    event for Rasa to store and send, in every recommendation turn.
+    """
     for rank, card in enumerate(cards, start=1):
-        say(dispatcher, card_text(rank, card, turn), card_buttons(card, turn))
+        text = card_text(rank, card, turn)
+        say(dispatcher, f"{header}\n{text}" if rank == 1 else text, card_buttons(card, turn))
     if turn.anonymous:
         say(dispatcher, turn.t("rec.sign_in"))
 

@@ -46,7 +46,7 @@ def test_gift_request_gets_in_stock_items_with_reasons_from_the_model(chat_as, i
     shown_cards = cards(replies)
     assert len(shown_cards) == len(events)
     for card, product in zip(shown_cards, products):
-        name_line, reason_line = card["text"].split("\n")
+        *_header, name_line, reason_line = card["text"].split("\n")  # the first card carries the header
         assert product.name_en in name_line and reason_line.strip()
         assert [b.get("payload", "")[:15] for b in card["buttons"][:2]] == ["/more_like_this", "/not_interested"]
 
