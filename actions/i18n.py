@@ -205,7 +205,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     "reason.co_purchase": {"en": "Often bought with your {subject}", "zh": "常与您买过的{subject}一起购买"},
     "reason.bestseller": {"en": "A best seller right now", "zh": "近期畅销"},
     "reason.in_stock": {"en": "In stock now", "zh": "现货"},
-    "reason.similar": {"en": "Similar to {subject}", "zh": "与{subject}相似"},
     "rec.none": {
         "en": "I couldn't find products in stock matching that. Try another category or a larger budget.",
         "zh": "没有找到符合条件且有货的商品。换个品类或提高预算试试？",

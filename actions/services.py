@@ -81,6 +81,7 @@ def find_services(session: Session, turn: Turn) -> tuple[str, str | None, list[S
     kinds = _wanted_kinds(turn.text)
     category = detect_category(session, turn.text)
     scope, category_name, chosen = "general", None, services
+    owned: list[Product] = []  # named next to each service in the "owned" scope
     if category is not None:
         products = list(session.scalars(select(Product).where(Product.category_id == category.id)))
         scope, category_name = "category", category.name_zh if turn.lang == "zh" else category.name_en
@@ -90,10 +91,9 @@ def find_services(session: Session, turn: Turn) -> tuple[str, str | None, list[S
         owned = owned_products(session, turn.customer.id)
         fits = services_for_products(services, owned)
         if fits:
-            chosen = _of_kind(fits, kinds)[:SERVICE_LIMIT]
-            return "owned", None, [_offer(s, _first_covered(s, owned)) for s in chosen]
+            scope, chosen = "owned", fits
     chosen = _of_kind(chosen, kinds)[:SERVICE_LIMIT]
-    return scope, category_name, [_offer(s) for s in chosen]
+    return scope, category_name, [_offer(s, _first_covered(s, owned)) for s in chosen]
 
 
 def _offer(service: Service, product: Product | None = None) -> ServiceOffer:

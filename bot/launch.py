@@ -24,6 +24,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from recommender.serving.model_dir import ModelDirError, check_model_dir
 from store.db import DatabaseUnavailable, check_reachable, make_engine
 from pydantic import SecretStr
 
@@ -107,8 +108,11 @@ def child_env(settings: Settings) -> dict[str, str]:
 
 def has_model(settings: Settings) -> bool:
     """Whether ``settings.model_dir`` holds a finished recommender with the configured adapter."""
-    adapter = settings.model_dir / "adapters" / settings.model_adapter / "adapter_config.json"
-    return (settings.model_dir / "train_log.json").is_file() and adapter.is_file()
+    try:
+        check_model_dir(settings.model_dir, settings.model_adapter)
+    except ModelDirError:
+        return False
+    return True
 
 
 @dataclass

@@ -14,7 +14,8 @@ from pathlib import Path
 from aiohttp import web
 
 from recommender.serving.app import create_app
-from recommender.serving.engine import ModelDirError, RecommendationEngine, check_model_dir
+from recommender.serving.engine import RecommendationEngine
+from recommender.serving.model_dir import ModelDirError, check_model_dir
 from store.settings import load_settings
 
 

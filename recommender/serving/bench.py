@@ -241,7 +241,7 @@ def main(argv: list[str] | None = None) -> None:
     """Measure both servers in one run and write the report."""
     args = parse_args(argv)
     from recommender.config import TrainConfig
-    from recommender.serving.engine import ModelDirError, check_model_dir
+    from recommender.serving.model_dir import ModelDirError, check_model_dir
 
     try:
         check_model_dir(args.model_dir, args.adapter)

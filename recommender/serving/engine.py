@@ -37,16 +37,13 @@ from recommender.ranking import coupon_mask, coupon_scores, product_mask, servic
 from recommender.serialization import Serializer
 from recommender.serving.answers import best_product, covered_product, describe
 from recommender.serving.fast_evidence import score_groups
+from recommender.serving.model_dir import check_model_dir
 from recommender.serving.history import Catalog, find_customers, read_catalog, read_histories
 from recommender.serving.kernels import fuse_activations
 from store.models import Customer
 from store.rules import granted_counts
 
 PROBE = Context(history=None, now=datetime(2026, 1, 1), conversation="looking for a gift", language="en")
-
-
-class ModelDirError(ValueError):
-    """The artifact folder is missing or does not hold a trained model."""
 
 
 class AdapterRejected(RuntimeError):
@@ -78,17 +75,6 @@ class RequestError:
 
 
 Outcome = dict[str, Any] | RequestError
-
-
-def check_model_dir(model_dir: Path, adapter_name: str) -> None:
-    """Raise ``ModelDirError`` (one line) unless ``model_dir`` holds a finished model with that adapter."""
-    if not model_dir.is_dir():
-        raise ModelDirError(f"model dir {model_dir} does not exist")
-    for needed in ("config.json", "train_log.json", "items.json", "base/config.json", "tokenizer"):
-        if not (model_dir / needed).exists():
-            raise ModelDirError(f"model dir {model_dir} has no {needed}: not a finished recommender.train output")
-    if not (model_dir / "adapters" / adapter_name / "adapter_config.json").exists():
-        raise ModelDirError(f"model dir {model_dir} has no adapter {adapter_name!r} (adapters/{adapter_name})")
 
 
 def adapter_hash(adapter_dir: Path) -> str:
