@@ -6,6 +6,11 @@ for the apology after a complaint. The key is unique in the database and the
 insert is ``ON CONFLICT DO NOTHING``, so a retried turn, a repeated request
 or two racing turns of one conversation all end with one grant, and the
 customer is shown the coupon already granted.
+
+Make-good coupons are also limited per customer over a period. That limit
+is counted under a lock on the customer's row (``store.locks``), so
+complaints racing in several conversations are granted one after another
+and never more than the limit between them.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from actions.upsert import insert_for
+from store.locks import lock_row
 from store.models import Coupon, CouponGrant, Customer, ItemKind, RecEventType, RecommendationEvent
 from store.rules import coupon_eligibility, granted_counts
 
@@ -86,7 +92,10 @@ def grant_make_good(session: Session, *, customer_id: int, sender_id: str, now: 
 
     Returns ``None`` when the customer is over the limit or no make-good
     coupon is open to them; the same conversation always gets the same grant.
+    Holds a lock on the customer's row until the caller's transaction ends,
+    so concurrent calls for one customer count each other's grants.
     """
+    lock_row(session, Customer, customer_id)
     key = make_good_key(customer_id, sender_id)
     held = granted_for(session, key)
     if held is not None:
