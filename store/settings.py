@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
@@ -84,6 +85,11 @@ class Settings(BaseSettings):
         default=SecretStr("dev-only-store-api-token"),
         description="Bearer token the shop's backend sends to the store API.",
     )
+    public_url: str = Field(
+        default="",
+        description="Base URL customers' browsers reach the store API at (click links in product cards); "
+        "empty: http://bind_host:store_api_port.",
+    )
 
     # --- chat input ---
     max_message_chars: int = Field(default=2000, ge=10, description="Longer chat messages are cut before use.")
@@ -93,12 +99,29 @@ class Settings(BaseSettings):
         """Base URL of the model server as the actions reach it."""
         return f"http://{self.bind_host}:{self.model_port}"
 
+    @property
+    def store_api_public_url(self) -> str:
+        """Base URL of the store API as customers' browsers reach it, without a trailing slash."""
+        return self.public_url or f"http://{self.bind_host}:{self.store_api_port}"
+
     @field_validator("product_url")
     @classmethod
     def _has_sku(cls, value: str) -> str:
         if "{sku}" not in value:
             raise ValueError("product_url must contain {sku}")
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_base(cls, value: str) -> str:
+        if not value:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in value):
+            raise ValueError(f"public_url must be an http:// or https:// URL with a host, got {value!r}")
+        if "?" in value or "#" in value:
+            raise ValueError(f"public_url must not have a query or fragment (click links add their own), got {value!r}")
+        return value.rstrip("/")
 
     @field_validator("database_url")
     @classmethod

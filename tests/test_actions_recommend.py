@@ -64,6 +64,15 @@ def test_fallback_best_sellers_in_category_and_budget_as_cards(store, session_fa
     assert view["type"] == "web_url" and f"/r/{shown[0].id}?sig=" in view["url"]
 
 
+def test_card_links_point_at_the_configured_public_url(store, session_factory):
+    set_context(make_context(session_factory, public_url="https://shop.example.com/assist/"))
+    out = run_action(ActionRecommendProducts(), tracker("any speakers?", customer=CAROL))
+    first = events(session_factory)[0]
+    view = card_messages(out)[0]["buttons"][2]
+    assert view["url"] == view["payload"]
+    assert view["url"].startswith(f"https://shop.example.com/assist/r/{first.id}?sig=")
+
+
 def test_just_bought_products_are_not_offered_again(store, session_factory):
     # Alice bought trail shoes and socks 8 days ago and road shoes yesterday; none is a consumable.
     out = run_action(ActionRecommendProducts(), tracker("any running shoes for me?", customer=ALICE))

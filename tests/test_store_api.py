@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -317,6 +318,30 @@ async def test_a_signed_click_is_recorded_and_redirects_to_the_product_page(api)
         assert (click.customer_id, click.sender_id, click.kind, click.item_id, click.model_version, click.rank,
                 click.created_at) == (api.refs["alice"], "alice-chat", ItemKind.PRODUCT, api.refs["trail"],
                                       "gpt-v9", 2, NOW)
+
+
+@pytest.mark.parametrize("configured", ["https://shop.example.com/assist", "https://shop.example.com/assist/",
+                                        "http://10.0.0.5:8090"])
+async def test_click_links_use_the_public_url_when_one_is_set(api, configured):
+    shown = api.show("trail", days_ago=1)
+    settings = load_settings(database_url=api.settings.database_url, store_api_token=TOKEN, public_url=configured)
+    base = configured.rstrip("/")
+    url = click_url(settings, shown)
+    assert url == f"{base}/r/{shown}?sig={sign_click(settings, shown)}"
+    # A proxy in front of the API strips the public path: the API itself still answers /r/<id>.
+    response = await api.client.get(url[len(base):], allow_redirects=False)
+    assert (response.status, response.headers["Location"]) == (302, "https://shop.test/p/SKU-SHOE-1")
+
+
+@pytest.mark.parametrize("bad", ["ftp://shop.example.com", "shop.example.com/assist", "https://",
+                                 "https://shop.example.com/assist?src=chat", "https://shop.example.com/#top",
+                                 "https://shop.example.com/a b"])
+def test_a_bad_public_url_is_refused_at_settings_load_naming_the_key(bad, monkeypatch):
+    with pytest.raises(ValidationError, match="public_url"):
+        load_settings(public_url=bad)
+    monkeypatch.setenv("SHOP_PUBLIC_URL", bad)
+    with pytest.raises(ValidationError, match="public_url must"):
+        load_settings()
 
 
 async def test_a_bad_or_missing_signature_is_403_and_an_unknown_id_404(api):

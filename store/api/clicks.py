@@ -1,7 +1,8 @@
 """Signed click-tracking links for recommended products.
 
-A chat card links to ``/r/{event_id}?sig=...`` on the store API instead of
-the product page; the signature (the first 16 hex digits of
+A chat card links to ``<public_url>/r/{event_id}?sig=...`` (the store API
+as customers' browsers reach it, ``Settings.store_api_public_url``) instead
+of the product page; the signature (the first 16 hex digits of
 HMAC-SHA256(store_api_token, str(event_id))) lets the API trust the id
 without a login, so a link cannot be forged for another customer's
 recommendation. A click records a ``clicked`` event and redirects to the
@@ -33,7 +34,7 @@ def sign_click(settings: Settings, event_id: int) -> str:
 
 def click_url(settings: Settings, event_id: int) -> str:
     """The tracking link a chat card shows for the shown event ``event_id``."""
-    return f"http://{settings.bind_host}:{settings.store_api_port}/r/{event_id}?sig={sign_click(settings, event_id)}"
+    return f"{settings.store_api_public_url}/r/{event_id}?sig={sign_click(settings, event_id)}"
 
 
 def signature_ok(settings: Settings, event_id: int, sig: str) -> bool:
