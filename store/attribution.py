@@ -7,6 +7,12 @@ clicked by, the same customer within ``window_days`` before the order was
 placed. The credit is one new ``RecommendationEvent`` of event
 ``purchased`` carrying the order, the revenue and the rank, model version
 and fallback flag of the touch it credits, so reports can compare models.
+
+When the order is cancelled, each of its ``purchased`` events gets a
+``purchase_cancelled`` event: same customer, conversation, item, order,
+rank and model, and the negated revenue. The ``purchased`` rows are never
+changed, so the event log keeps what happened and when; revenue totals go
+through ``attributed_revenue``, which leaves cancelled purchases out.
 """
 
 from __future__ import annotations
@@ -16,8 +22,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session, aliased
 
 from store.events import follow_up
 from store.models import (
@@ -30,6 +36,7 @@ from store.models import (
 )
 
 TOUCH_EVENTS = (RecEventType.SHOWN, RecEventType.CLICKED)
+CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -132,3 +139,55 @@ def attribute_order(session: Session, order: Order, *, window_days: int, now: da
     session.add_all(added)
     session.flush()
     return added
+
+
+def reverse_order_attribution(session: Session, order: Order, *, now: datetime) -> list[RecommendationEvent]:
+    """Record a ``purchase_cancelled`` event for each ``purchased`` event of the cancelled ``order``.
+
+    Each copies its purchase (customer, sender, kind, item, rank, score,
+    model version, fallback, order) with ``revenue`` negated and
+    ``created_at`` = ``now``. Idempotent: a purchase already reversed is
+    skipped. The caller owns the transaction; the new rows are added and flushed.
+
+    Returns:
+        The ``purchase_cancelled`` events added by this call.
+    """
+    reversed_items = set(session.execute(
+        select(RecommendationEvent.kind, RecommendationEvent.item_id)
+        .where(RecommendationEvent.order_id == order.id,
+               RecommendationEvent.event == RecEventType.PURCHASE_CANCELLED)
+    ).tuples())
+    added = [
+        follow_up(purchase, RecEventType.PURCHASE_CANCELLED, now=now,
+                  reason=f"order {order.order_number} cancelled: reverses purchased event {purchase.id}",
+                  order_id=order.id, revenue=-(purchase.revenue or Decimal("0")))
+        for purchase in order_attributions(session, order.id)
+        if (purchase.kind, purchase.item_id) not in reversed_items
+    ]
+    session.add_all(added)
+    session.flush()
+    return added
+
+
+def attributed_revenue(session: Session, *, since: datetime, until: datetime) -> dict[str, Decimal]:
+    """Revenue credited to each model version by purchases attributed in ``[since, until)``.
+
+    A purchase whose order was later cancelled (it has a
+    ``purchase_cancelled`` event, whenever that came) counts for nothing.
+    Model versions with no remaining revenue are left out.
+    """
+    reversal = aliased(RecommendationEvent)
+    cancelled = exists().where(
+        reversal.event == RecEventType.PURCHASE_CANCELLED,
+        reversal.order_id == RecommendationEvent.order_id,
+        reversal.kind == RecommendationEvent.kind,
+        reversal.item_id == RecommendationEvent.item_id,
+    )
+    rows = session.execute(
+        select(RecommendationEvent.model_version, func.sum(RecommendationEvent.revenue))
+        .where(RecommendationEvent.event == RecEventType.PURCHASED, RecommendationEvent.created_at >= since,
+               RecommendationEvent.created_at < until, ~cancelled)
+        .group_by(RecommendationEvent.model_version)
+        .order_by(RecommendationEvent.model_version)
+    ).tuples()
+    return {model: Decimal(total).quantize(CENT) for model, total in rows if total}

@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -80,6 +81,9 @@ class RecEventType(str, enum.Enum):
     PURCHASED = "purchased"
     GRANTED = "granted"
     REDEEMED = "redeemed"
+    # The order behind a purchased / redeemed event was cancelled: same item, negative revenue.
+    PURCHASE_CANCELLED = "purchase_cancelled"
+    REDEMPTION_CANCELLED = "redemption_cancelled"
 
 
 class Category(Base):
@@ -285,13 +289,21 @@ class CouponGrant(Base):
 
 
 class CouponRedemption(Base):
+    """A grant used on an order; ``released_at`` is set when the order is cancelled and frees the grant again."""
+
     __tablename__ = "coupon_redemptions"
+    __table_args__ = (
+        # A grant is used by at most one live (unreleased) redemption; released ones stay as history.
+        Index("uq_coupon_redemptions_live_grant", "grant_id", unique=True,
+              sqlite_where=text("released_at IS NULL"), postgresql_where=text("released_at IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    grant_id: Mapped[int] = mapped_column(ForeignKey("coupon_grants.id", ondelete="CASCADE"), unique=True)
+    grant_id: Mapped[int] = mapped_column(ForeignKey("coupon_grants.id", ondelete="CASCADE"))
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
     redeemed_at: Mapped[datetime] = mapped_column(DateTime)
     discount: Mapped[Decimal] = mapped_column(Money)
+    released_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class Conversation(Base):
@@ -306,7 +318,7 @@ class Conversation(Base):
 
 
 class RecommendationEvent(Base):
-    """A recommendation shown, clicked, dismissed, granted, redeemed or purchased."""
+    """A recommendation shown, clicked, dismissed, granted, redeemed or purchased (or that purchase cancelled)."""
 
     __tablename__ = "recommendation_events"
     __table_args__ = (Index("ix_rec_events_customer_time", "customer_id", "created_at"),)

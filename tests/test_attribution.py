@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from store.attribution import attribute_order
+from store.attribution import attribute_order, attributed_revenue, reverse_order_attribution
 from store.models import (
     ItemKind,
     Order,
@@ -135,3 +135,26 @@ def test_a_negative_window_is_refused(session_factory, refs):
         new = order(s, refs, [("trail", 1, "399")])
         with pytest.raises(ValueError, match="window_days"):
             attribute_order(s, new, window_days=-1, now=NOW)
+
+
+def test_a_cancelled_order_is_reversed_once_and_left_out_of_the_revenue_totals(session_factory, refs):
+    with session_factory() as s, s.begin():
+        touch(s, refs, "trail", at=PLACED - timedelta(days=1), model_version="gpt-a", rank=1)
+        touch(s, refs, "socks", at=PLACED - timedelta(days=1), model_version="gpt-b", rank=2)
+        kept = order(s, refs, [("socks", 2, "49")], number="SO90000001")
+        gone = order(s, refs, [("trail", 1, "399"), ("socks", 1, "49")], number="SO90000002")
+        attribute_order(s, kept, window_days=WINDOW, now=NOW)
+        attribute_order(s, gone, window_days=WINDOW, now=NOW)
+        since, until = NOW - timedelta(days=1), NOW + timedelta(seconds=1)
+        assert attributed_revenue(s, since=since, until=until) == {"gpt-a": Decimal("399.00"),
+                                                                   "gpt-b": Decimal("147.00")}
+        reversals = reverse_order_attribution(s, gone, now=NOW + timedelta(hours=1))
+        expected = [(refs["trail"], Decimal("-399"), "gpt-a", 1), (refs["socks"], Decimal("-49"), "gpt-b", 2)]
+        assert sorted((e.item_id, e.revenue, e.model_version, e.rank) for e in reversals) == sorted(expected)
+        assert {e.order_id for e in reversals} == {gone.id}
+        assert all(e.event is RecEventType.PURCHASE_CANCELLED for e in reversals)
+        assert reverse_order_attribution(s, gone, now=NOW + timedelta(hours=2)) == []
+        assert attributed_revenue(s, since=since, until=until) == {"gpt-b": Decimal("98.00")}
+        assert attributed_revenue(s, since=since, until=NOW) == {}  # the purchases were recorded at NOW
+        assert reverse_order_attribution(s, kept, now=NOW) != []
+        assert attributed_revenue(s, since=since, until=until) == {}

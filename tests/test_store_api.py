@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from store.api.app import MAX_BODY_BYTES, create_app
 from store.api.clicks import click_url, sign_click
+from store.attribution import attributed_revenue
 from store.db import make_engine, make_session_factory
 from store.models import (
     Base,
@@ -304,6 +305,77 @@ async def test_cancelling_a_paid_order_puts_its_stock_back(api):
     assert api.stock("SKU-SHOE-1") == 8
     status, state = await api.patch("WEB-1", {"status": "cancelled"})
     assert (status, state["status"], api.stock("SKU-SHOE-1"), api.stock("SKU-SOCK-1")) == (200, "cancelled", 10, 100)
+
+
+def reversal_events(api: Api, event: RecEventType) -> list[RecommendationEvent]:
+    with api.db() as s:
+        return list(s.scalars(select(RecommendationEvent).where(RecommendationEvent.event == event)
+                              .order_by(RecommendationEvent.id)))
+
+
+async def test_cancelling_reverses_the_attribution_and_gives_the_coupon_back_once(api):
+    api.grant("welcome", "alice")
+    api.show("trail", days_ago=1, model="gpt-v7")
+    body = order(coupon_code="WELCOME10")
+    status, placed = await api.post(body)
+    assert (status, placed["discount"], len(placed["attributed"])) == (201, "84.70", 1)
+    day = timedelta(days=1)
+    with api.db() as s:
+        assert attributed_revenue(s, since=NOW - day, until=NOW + day) == {"gpt-v7": Decimal("798.00")}
+        order_id = s.scalar(select(Order.id).where(Order.order_number == "WEB-1"))
+
+    status, state = await api.patch("WEB-1", {"status": "cancelled"})
+    assert (status, state["status"]) == (200, "cancelled")
+    [purchase] = reversal_events(api, RecEventType.PURCHASED)
+    [reversal] = reversal_events(api, RecEventType.PURCHASE_CANCELLED)
+    assert (reversal.kind, reversal.item_id, reversal.order_id, reversal.revenue, reversal.created_at) == (
+        ItemKind.PRODUCT, api.refs["trail"], order_id, Decimal("-798.00"), NOW)
+    assert (reversal.customer_id, reversal.sender_id, reversal.model_version, reversal.rank) == (
+        purchase.customer_id, purchase.sender_id, "gpt-v7", 2)
+    [redeemed] = reversal_events(api, RecEventType.REDEEMED)
+    [unredeemed] = reversal_events(api, RecEventType.REDEMPTION_CANCELLED)
+    assert (unredeemed.kind, unredeemed.item_id, unredeemed.order_id, unredeemed.revenue) == (
+        ItemKind.COUPON, api.refs["welcome"], order_id, -redeemed.revenue)
+    with api.db() as s:
+        assert attributed_revenue(s, since=NOW - day, until=NOW + day) == {}
+        assert s.scalar(select(CouponRedemption.released_at)) == NOW
+
+    # Twice is the same as once; a retry of the original order still answers what it was.
+    written = (api.count(RecommendationEvent), api.count(CouponRedemption), api.stock("SKU-SHOE-1"))
+    assert await api.patch("WEB-1", {"status": "cancelled"}) == (200, state)
+    assert (await api.post(body)) == (200, placed)
+    assert (api.count(RecommendationEvent), api.count(CouponRedemption), api.stock("SKU-SHOE-1")) == written
+    assert written[1:] == (1, 10)
+
+    status, again = await api.post(order("WEB-2", coupon_code="WELCOME10"))
+    assert (status, again["discount"]) == (201, "84.70")
+    assert api.count(CouponRedemption, CouponRedemption.released_at.is_(None)) == 1
+    status, answer = await api.post(order("WEB-3", coupon_code="WELCOME10"))
+    assert (status, answer["field"]) == (400, "coupon_code")
+
+
+async def test_a_coupon_given_back_is_only_usable_again_if_its_rules_still_allow(api):
+    api.grant("welcome", "alice")
+    assert (await api.post(order(coupon_code="WELCOME10")))[0] == 201
+    assert (await api.patch("WEB-1", {"status": "cancelled"}))[0] == 200
+    with api.db() as s, s.begin():
+        s.get(Coupon, api.refs["welcome"]).active = False
+    status, answer = await api.post(order("WEB-2", coupon_code="WELCOME10"))
+    assert (status, answer["field"]) == (400, "coupon_code")
+    assert "no longer active" in answer["message"]
+    assert api.count(CouponRedemption, CouponRedemption.released_at.is_(None)) == 0
+
+
+async def test_racing_cancellations_apply_once(api):
+    api.grant("welcome", "alice")
+    api.show("trail", days_ago=1)
+    api.show("socks", days_ago=1)
+    assert (await api.post(order(coupon_code="WELCOME10")))[0] == 201
+    answers = await asyncio.gather(*(api.patch("WEB-1", {"status": "cancelled"}) for _ in range(4)))
+    assert {(status, state["status"]) for status, state in answers} == {(200, "cancelled")}
+    assert (api.stock("SKU-SHOE-1"), api.stock("SKU-SOCK-1")) == (10, 100)
+    assert len(reversal_events(api, RecEventType.PURCHASE_CANCELLED)) == 2
+    assert len(reversal_events(api, RecEventType.REDEMPTION_CANCELLED)) == 1
 
 
 async def test_a_signed_click_is_recorded_and_redirects_to_the_product_page(api):

@@ -1,4 +1,5 @@
-"""Redeeming a granted coupon on a new order: which grant, whether it applies, how much it takes off."""
+"""Redeeming a granted coupon on a new order (which grant, whether it applies, how much it takes off),
+and giving it back when that order is cancelled."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from store.api.errors import invalid, unknown
+from store.events import follow_up
 from store.models import (
     Coupon,
     CouponGrant,
@@ -73,10 +75,11 @@ def discount_amount(coupon: Coupon, base: Decimal) -> Decimal:
 
 
 def unredeemed_grant(session: Session, coupon_id: int, customer_id: int) -> CouponGrant | None:
-    """The customer's oldest grant of the coupon that no order has used yet."""
+    """The customer's oldest grant of the coupon that no order uses (a cancelled order's use was released)."""
     return session.scalars(
         select(CouponGrant)
-        .outerjoin(CouponRedemption, CouponRedemption.grant_id == CouponGrant.id)
+        .outerjoin(CouponRedemption, and_(CouponRedemption.grant_id == CouponGrant.id,
+                                          CouponRedemption.released_at.is_(None)))
         .where(
             CouponGrant.coupon_id == coupon_id,
             CouponGrant.customer_id == customer_id,
@@ -151,3 +154,36 @@ def redeem_coupon(
         )
     )
     return discount
+
+
+def release_redemptions(session: Session, order: Order, *, now: datetime) -> int:
+    """Give back the coupon grant the cancelled ``order`` used; returns how many redemptions were released.
+
+    The redemption keeps its row (the order's discount stays on record) and
+    gets ``released_at`` = ``now``, so the grant counts as unredeemed again
+    and the customer can use the coupon on another order if its rules still
+    allow. The order's ``redeemed`` event gets a ``redemption_cancelled``
+    event with the negated revenue. Idempotent: released redemptions are skipped.
+    """
+    live = list(session.scalars(
+        select(CouponRedemption)
+        .where(CouponRedemption.order_id == order.id, CouponRedemption.released_at.is_(None))
+        .order_by(CouponRedemption.id)
+    ))
+    if not live:
+        return 0
+    for redemption in live:
+        redemption.released_at = now
+    redeemed = session.scalars(
+        select(RecommendationEvent)
+        .where(RecommendationEvent.order_id == order.id, RecommendationEvent.event == RecEventType.REDEEMED)
+        .order_by(RecommendationEvent.id)
+    ).all()
+    session.add_all(
+        follow_up(event, RecEventType.REDEMPTION_CANCELLED, now=now, order_id=order.id,
+                  reason=f"order {order.order_number} cancelled: reverses redeemed event {event.id}",
+                  revenue=-(event.revenue or Decimal("0")))
+        for event in redeemed
+    )
+    session.flush()
+    return len(live)

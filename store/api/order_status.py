@@ -1,10 +1,14 @@
 """Moving an order along: shipped, delivered or cancelled, with the time it happened.
 
 Allowed moves: paid -> shipped, paid or shipped -> delivered (a missing
-ship time becomes the delivery time), paid -> cancelled (the stock comes
-back). Asking for the status the order already has changes nothing and
-answers as a success, so a retried call is harmless. Anything else is a
-409 naming ``status``.
+ship time becomes the delivery time), paid -> cancelled. Cancelling, in
+the same transaction, puts the stock back, reverses the order's
+attribution (``purchase_cancelled`` events, ``store.attribution``) and
+releases its coupon redemption so the grant can be used again
+(``store.api.coupons``). Asking for the status the order already has
+changes nothing and answers as a success, so a retried call is harmless;
+the move itself is one guarded UPDATE, so two requests racing to make the
+same move apply it once. Anything else is a 409 naming ``status``.
 """
 
 from __future__ import annotations
@@ -15,9 +19,11 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from store.api.coupons import release_redemptions
 from store.api.errors import ApiError, conflict, invalid
 from store.api.orders import CLOCK_SKEW
 from store.api.schemas import StatusBody
+from store.attribution import reverse_order_attribution
 from store.models import Order, OrderLine, OrderStatus, Product
 
 _FROM = {
@@ -39,25 +45,49 @@ def change_status(session: Session, order_number: str, body: StatusBody, *, now:
     if order is None:
         raise ApiError(404, "not_found", "order_number", f"no order has the number {order_number!r}")
     target = OrderStatus(body.status)
-    current = OrderStatus(order.status)
-    if current is not target:
-        if current not in _FROM[target]:
-            raise conflict("status", f"order {order_number} is {current.value} and cannot become {target.value}")
-        at = body.at or now
-        _check_time(order, target, at, now)
+    at = body.at or now
+    if _move(session, order, target, at, now):
         if target is OrderStatus.CANCELLED:
             _restock(session, order.id)
+            reverse_order_attribution(session, order, now=now)
+            release_redemptions(session, order, now=now)
         if target in (OrderStatus.SHIPPED, OrderStatus.DELIVERED) and order.shipped_at is None:
             order.shipped_at = at
         if target is OrderStatus.DELIVERED:
             order.delivered_at = at
-        order.status = target
     if body.carrier is not None:
         order.carrier = body.carrier
     if body.tracking_number is not None:
         order.tracking_number = body.tracking_number
     session.flush()
     return state(order)
+
+
+def _move(session: Session, order: Order, target: OrderStatus, at: datetime, now: datetime) -> bool:
+    """Set the order's status to ``target``; ``False`` when it already had it (nothing to do), 409 if it cannot move.
+
+    The write only applies if the status is still the one checked, so of two
+    requests making the same move at once exactly one gets ``True``; the
+    other re-reads what the first wrote and decides again.
+    """
+    for _ in range(2):
+        current = OrderStatus(order.status)
+        if current is target:
+            return False
+        if current not in _FROM[target]:
+            raise conflict("status", f"order {order.order_number} is {current.value} and cannot become {target.value}")
+        _check_time(order, target, at, now)
+        moved = session.execute(
+            update(Order)
+            .where(Order.id == order.id, Order.status == current)
+            .values(status=target)
+            .execution_options(synchronize_session=False)
+        )
+        if moved.rowcount == 1:
+            session.expire(order, ["status"])
+            return True
+        session.refresh(order)
+    raise conflict("status", f"order {order.order_number} changed while this request ran; send it again")
 
 
 def _check_time(order: Order, target: OrderStatus, at: datetime, now: datetime) -> None:
