@@ -85,6 +85,11 @@ class Settings(BaseSettings):
         default=SecretStr("dev-only-store-api-token"),
         description="Bearer token the shop's backend sends to the store API.",
     )
+    click_dedup_seconds: int = Field(
+        default=600, ge=0,
+        description="A click on the same recommended item in the same conversation this soon after the last "
+        "recorded one is redirected but not recorded again; 0 records every click.",
+    )
     public_url: str = Field(
         default="",
         description="Base URL customers' browsers reach the store API at (click links in product cards); "

@@ -8,9 +8,11 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -24,7 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from store.api.app import MAX_BODY_BYTES, create_app
-from store.api.clicks import click_url, sign_click
+from store.api.clicks import click_url, record_click, sign_click
 from store.attribution import attributed_revenue
 from store.db import make_engine, make_session_factory
 from store.models import (
@@ -46,6 +48,7 @@ from tests.store_factory import ALICE, BOB, CAROL, NOW, Refs, build_store
 
 TOKEN = "test-store-api-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
+RACERS = 6
 
 
 @dataclass
@@ -390,6 +393,75 @@ async def test_a_signed_click_is_recorded_and_redirects_to_the_product_page(api)
         assert (click.customer_id, click.sender_id, click.kind, click.item_id, click.model_version, click.rank,
                 click.created_at) == (api.refs["alice"], "alice-chat", ItemKind.PRODUCT, api.refs["trail"],
                                       "gpt-v9", 2, NOW)
+
+
+def clicks(api: Api) -> list[RecommendationEvent]:
+    with api.db() as s:
+        return list(s.scalars(select(RecommendationEvent).where(RecommendationEvent.event == RecEventType.CLICKED)
+                              .order_by(RecommendationEvent.id)))
+
+
+async def test_a_repeated_click_inside_the_dedup_window_redirects_but_is_recorded_once(api):
+    trail, socks, bobs = api.show("trail", days_ago=1), api.show("socks", days_ago=1), api.show(
+        "trail", days_ago=1, customer="bob")
+    again = api.show("trail", days_ago=0.5)  # the same item shown again in the same conversation
+    settings = load_settings(database_url=api.settings.database_url, store_api_token=TOKEN,
+                             product_url="https://shop.test/p/{sku}", click_dedup_seconds=600)
+    clock = [NOW]
+    client = TestClient(TestServer(create_app(settings, api.db, clock=lambda: clock[0])))
+    await client.start_server()
+    try:
+        async def click(event_id: int, after_s: float) -> None:
+            clock[0] = NOW + timedelta(seconds=after_s)
+            url = urlsplit(click_url(settings, event_id))
+            response = await client.get(f"{url.path}?{url.query}", allow_redirects=False)
+            assert response.status == 302, (event_id, after_s)
+
+        for event_id, after_s in [(trail, 0), (trail, 1), (trail, 599), (again, 300), (socks, 10), (bobs, 20),
+                                  (trail, 601), (trail, 700)]:
+            await click(event_id, after_s)
+    finally:
+        await client.close()
+    recorded = [(c.item_id, c.sender_id, c.created_at) for c in clicks(api)]
+    assert recorded == [(api.refs["trail"], "alice-chat", NOW), (api.refs["socks"], "alice-chat", NOW + timedelta(
+        seconds=10)), (api.refs["trail"], "bob-chat", NOW + timedelta(seconds=20)),
+        (api.refs["trail"], "alice-chat", NOW + timedelta(seconds=601))]
+
+
+async def test_racing_clicks_of_one_link_record_one_click(api):
+    shown = api.show("trail", days_ago=1)
+    url = urlsplit(click_url(api.settings, shown))
+    responses = await asyncio.gather(*(api.client.get(f"{url.path}?{url.query}", allow_redirects=False)
+                                       for _ in range(5)))
+    assert [r.status for r in responses] == [302] * 5
+    # The same race with each click in its own thread and transaction, released at one moment.
+    other = api.show("socks", days_ago=1)
+    start = threading.Barrier(RACERS)
+
+    def click(_: int) -> str:
+        start.wait(timeout=30)
+        with api.db() as s, s.begin():
+            return record_click(s, other, now=NOW, dedup_seconds=600)
+
+    with ThreadPoolExecutor(RACERS) as pool:
+        assert set(pool.map(click, range(RACERS))) == {"SKU-SOCK-1"}
+    assert [c.item_id for c in clicks(api)] == [api.refs["trail"], api.refs["socks"]]
+
+
+async def test_a_dedup_window_of_zero_records_every_click(api):
+    shown = api.show("trail", days_ago=1)
+    settings = load_settings(database_url=api.settings.database_url, store_api_token=TOKEN, click_dedup_seconds=0)
+    client = TestClient(TestServer(create_app(settings, api.db, clock=lambda: NOW)))
+    await client.start_server()
+    try:
+        url = urlsplit(click_url(settings, shown))
+        for _ in range(3):
+            assert (await client.get(f"{url.path}?{url.query}", allow_redirects=False)).status == 302
+    finally:
+        await client.close()
+    assert len(clicks(api)) == 3
+    with pytest.raises(ValidationError, match="click_dedup_seconds"):
+        load_settings(click_dedup_seconds=-1)
 
 
 @pytest.mark.parametrize("configured", ["https://shop.example.com/assist", "https://shop.example.com/assist/",

@@ -57,7 +57,8 @@ def create_app(
     """The store API app.
 
     Args:
-        settings: Gives the token, the database URL, the attribution window and the product URL.
+        settings: Gives the token, the database URL, the attribution window, the product URL and the
+            click de-duplication window.
         session_factory: Sessions on the store database; by default one is made from
             ``settings.database_url`` when the app starts and disposed when it stops.
         clock: Now, naive UTC (tests pass a fixed one).
@@ -175,7 +176,8 @@ async def _click(request: web.Request) -> web.StreamResponse:
     if not signature_ok(settings, event_id, request.query.get("sig", "")):
         return _error(ApiError(403, "forbidden", "sig", "the link's signature is missing or wrong"))
     try:
-        sku = await _in_transaction(request, lambda session: record_click(session, event_id, now=now))
+        sku = await _in_transaction(request, lambda session: record_click(
+            session, event_id, now=now, dedup_seconds=settings.click_dedup_seconds))
     except ApiError as error:
         return _error(error)
     raise web.HTTPFound(product_link(settings, sku))
