@@ -7,10 +7,12 @@ insert is ``ON CONFLICT DO NOTHING``, so a retried turn, a repeated request
 or two racing turns of one conversation all end with one grant, and the
 customer is shown the coupon already granted.
 
-Make-good coupons are also limited per customer over a period. That limit
-is counted under a lock on the customer's row (``store.locks``), so
-complaints racing in several conversations are granted one after another
-and never more than the limit between them.
+Every grant is also limited per customer: a coupon's ``per_customer_limit``
+counts the customer's grants of it in all conversations, and make-good
+coupons have their own limit over a period. Both grant paths count under a
+lock on the customer's row (``store.locks``), taken before their first
+read, so requests racing in several conversations of one customer are
+granted one after another and never more than a limit between them.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from sqlalchemy.orm import Session
 from actions.upsert import insert_for
 from store.locks import lock_row
 from store.models import Coupon, CouponGrant, Customer, ItemKind, RecEventType, RecommendationEvent
-from store.rules import coupon_eligibility, granted_counts
+from store.rules import coupon_eligibility, eligible_coupons, granted_counts
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,42 @@ def grant(session: Session, *, customer_id: int, coupon: Coupon, key: str, sourc
                                         kind=ItemKind.COUPON, item_id=coupon.id, event=RecEventType.GRANTED,
                                         model_version=model_version, fallback=fallback, reason=source))
     return GrantResult(held, inserted)
+
+
+def grant_chat(session: Session, *, customer_id: int, sender_id: str, now: datetime,
+               ranked_codes: list[str] | None, model_version: str) -> GrantResult | None:
+    """The coupon asked for in this conversation: the best of ``ranked_codes`` the rules allow, else the rules' best.
+
+    ``ranked_codes`` is the model's order (``None`` when the model did not
+    answer); when none of them is allowed the grant is a fallback from the
+    rules (``rules-v0``). A new grant is recorded as shown (rank 1), then
+    granted. Returns ``None`` when no coupon is open to the customer; the
+    same conversation always gets the same grant. Holds a lock on the
+    customer's row until the caller's transaction ends, so concurrent calls
+    for one customer count each other's grants against ``per_customer_limit``.
+    """
+    lock_row(session, Customer, customer_id)
+    key = chat_key(customer_id, sender_id)
+    held = granted_for(session, key)
+    if held is not None:
+        return GrantResult(held, False)
+    customer = session.get(Customer, customer_id)
+    assert customer is not None
+    fallback = ranked_codes is None
+    candidates: list[Coupon] = []
+    if ranked_codes:
+        by_code = {c.code: c for c in session.scalars(select(Coupon).where(Coupon.code.in_(ranked_codes)))}
+        candidates = still_eligible(session, customer, [by_code[c] for c in ranked_codes if c in by_code], now)
+    if not candidates:
+        fallback, model_version = True, "rules-v0"
+        candidates = eligible_coupons(session, customer, now)
+    if not candidates:
+        return None
+    session.add(RecommendationEvent(customer_id=customer_id, sender_id=sender_id, created_at=now,
+                                    kind=ItemKind.COUPON, item_id=candidates[0].id, event=RecEventType.SHOWN,
+                                    rank=1, model_version=model_version, fallback=fallback))
+    return grant(session, customer_id=customer_id, coupon=candidates[0], key=key, source="chat",
+                 sender_id=sender_id, now=now, model_version=model_version, fallback=fallback)
 
 
 def make_good_count(session: Session, customer_id: int, since: datetime) -> int:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from actions import i18n
 from actions.base import ShopAction, Turn, say
 from actions.cards import Card, card_buttons, card_text
-from actions.coupon_grants import chat_key, grant, granted_for, still_eligible
+from actions.coupon_grants import grant_chat
 from actions.coupon_text import describe_coupon
 from actions.handoff import MESSAGE_CHARS
 from actions.matching import detect_category
@@ -34,8 +34,6 @@ from actions.services import ServiceOffer, find_services
 from actions.textparse import clean_text, is_payload, mentions_any, parse_budget, payload_entities
 from store.models import (
     Category,
-    Coupon,
-    Customer,
     ItemKind,
     Order,
     OrderLine,
@@ -44,7 +42,6 @@ from store.models import (
     RecommendationEvent,
 )
 from store.identity import identity_from_metadata
-from store.rules import eligible_coupons
 
 PRODUCT_LIMIT = 3
 COUPON_CANDIDATES = 5
@@ -343,26 +340,10 @@ def grant_chat_coupon(session: Session, turn: Turn, ranked_codes: list[str] | No
                       model_version: str) -> CouponOutcome:
     """Grant the best coupon for this conversation (the model's order, else the rules'), once per conversation."""
     assert turn.customer is not None
-    key = chat_key(turn.customer.id, turn.sender_id)
-    held = granted_for(session, key)
-    if held is not None:
-        return CouponOutcome(describe_coupon(held, turn), False)
-    customer = session.get(Customer, turn.customer.id)
-    assert customer is not None
-    fallback = ranked_codes is None
-    if ranked_codes:
-        by_code = {c.code: c for c in session.scalars(select(Coupon).where(Coupon.code.in_(ranked_codes)))}
-        candidates = still_eligible(session, customer, [by_code[c] for c in ranked_codes if c in by_code], turn.now)
-    else:
-        candidates = []
-    if not candidates:
-        fallback, model_version = True, "rules-v0"
-        candidates = eligible_coupons(session, customer, turn.now)[:COUPON_CANDIDATES]
-    if not candidates:
+    result = grant_chat(session, customer_id=turn.customer.id, sender_id=turn.sender_id, now=turn.now,
+                        ranked_codes=ranked_codes, model_version=model_version)
+    if result is None:
         return CouponOutcome(None, False)
-    record_shown(session, turn, ItemKind.COUPON, [candidates[0].id], model_version=model_version, fallback=fallback)
-    result = grant(session, customer_id=customer.id, coupon=candidates[0], key=key, source="chat",
-                   sender_id=turn.sender_id, now=turn.now, model_version=model_version, fallback=fallback)
     return CouponOutcome(describe_coupon(result.coupon, turn), result.new)
 
 
