@@ -9,12 +9,13 @@ Unknown keys are an error, so a typo never silently becomes a default.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -93,7 +94,7 @@ class Settings(BaseSettings):
     public_url: str = Field(
         default="",
         description="Base URL customers' browsers reach the store API at (click links in product cards); "
-        "empty: http://bind_host:store_api_port.",
+        "empty: http://bind_host:store_api_port (refused when bind_host is a wildcard address).",
     )
 
     # --- chat input ---
@@ -102,12 +103,12 @@ class Settings(BaseSettings):
     @property
     def model_server_url(self) -> str:
         """Base URL of the model server as the actions reach it."""
-        return f"http://{self.bind_host}:{self.model_port}"
+        return f"http://{url_host(self.bind_host)}:{self.model_port}"
 
     @property
     def store_api_public_url(self) -> str:
         """Base URL of the store API as customers' browsers reach it, without a trailing slash."""
-        return self.public_url or f"http://{self.bind_host}:{self.store_api_port}"
+        return self.public_url or f"http://{url_host(self.bind_host)}:{self.store_api_port}"
 
     @field_validator("product_url")
     @classmethod
@@ -127,6 +128,14 @@ class Settings(BaseSettings):
         if "?" in value or "#" in value:
             raise ValueError(f"public_url must not have a query or fragment (click links add their own), got {value!r}")
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _reachable_click_links(self) -> Settings:
+        # A wildcard is where servers listen, not an address a browser can open: links to it lead nowhere.
+        if not self.public_url and is_wildcard(self.bind_host):
+            raise ValueError(f"set public_url when bind_host is a wildcard address (bind_host is {self.bind_host!r}; "
+                             "click links in product cards would point at it)")
+        return self
 
     @field_validator("database_url")
     @classmethod
@@ -149,6 +158,24 @@ class Settings(BaseSettings):
         if config_file.exists():
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
         return tuple(sources)
+
+
+def is_wildcard(host: str) -> bool:
+    """Whether ``host`` means "every interface" to a server (``0.0.0.0``, ``::``, ``[::]`` or empty)."""
+    if not host:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_unspecified
+    except ValueError:
+        return False
+
+
+def url_host(host: str) -> str:
+    """``host`` as it goes in a URL: IPv6 literals in brackets (``[::1]``), anything else as it is."""
+    try:
+        return f"[{host}]" if ipaddress.ip_address(host).version == 6 else host
+    except ValueError:
+        return host
 
 
 def load_settings(**overrides: Any) -> Settings:

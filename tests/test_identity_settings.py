@@ -75,3 +75,26 @@ def test_unknown_key_in_file_is_an_error(clean_env, tmp_path):
     monkeypatch.setenv("SHOP_CONFIG", str(config))
     with pytest.raises(ValidationError):
         load_settings()
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "[::]", "0:0:0:0:0:0:0:0", ""])
+def test_a_wildcard_bind_host_needs_a_public_url(clean_env, tmp_path, host):
+    monkeypatch = clean_env
+    with pytest.raises(ValidationError, match="set public_url when bind_host is a wildcard address"):
+        load_settings(bind_host=host)
+    config = tmp_path / "shop.toml"
+    config.write_text(f'bind_host = "{host}"\npublic_url = ""\n')
+    monkeypatch.setenv("SHOP_CONFIG", str(config))
+    with pytest.raises(ValidationError, match="public_url"):
+        load_settings()
+    monkeypatch.setenv("SHOP_PUBLIC_URL", "https://shop.example.com/assist")
+    settings = load_settings()
+    assert (settings.bind_host, settings.store_api_public_url) == (host, "https://shop.example.com/assist")
+
+
+@pytest.mark.parametrize(("host", "in_url"), [("127.0.0.1", "127.0.0.1"), ("10.0.0.5", "10.0.0.5"),
+                                              ("::1", "[::1]"), ("shop-assist.internal", "shop-assist.internal")])
+def test_a_specific_bind_host_without_public_url_links_to_itself(clean_env, host, in_url):
+    settings = load_settings(bind_host=host)
+    assert settings.store_api_public_url == f"http://{in_url}:{settings.store_api_port}"
+    assert settings.model_server_url == f"http://{in_url}:{settings.model_port}"
