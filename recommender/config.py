@@ -36,6 +36,8 @@ class TrainConfig:
     # --- serialization ---
     max_note_tokens: int = 32  # each consultation note is cut to this many text tokens
     max_conversation_tokens: int = 32  # the current conversation keeps its last this many tokens
+    note_max_age_days: float | None = 30.0  # consultation notes older than this at prediction time are left out (None = keep all)
+    note_outcome_days: float = 7.0  # a purchase this soon after a consultation note is that note's outcome (see below)
 
     # --- step 1: self-supervised pretraining of the base ---
     pretrain_epochs: int = 2  # passes over the corpus (catalog, notes, serialized train histories)
@@ -43,6 +45,7 @@ class TrainConfig:
     pretrain_lr: float = 3e-3
     pretrain_cuts_per_history: int = 2  # serialized prefixes of each train history in the corpus
     pretrain_item_weight: float = 4.0  # LM-loss weight of item-token targets (text tokens weigh 1)
+    pretrain_note_outcomes: bool = True  # add "note text -> outcome purchase" pairs, as past note and as current conversation
 
     # --- step 2: LoRA fine-tuning on next-item prediction ---
     lora_r: int = 16
@@ -52,6 +55,8 @@ class TrainConfig:
     finetune_batch_size: int = 32
     finetune_lr: float = 5e-3
     finetune_cuts_per_history: int = 1  # serialized prefixes per train history per epoch (latest always); every purchase inside one is a target
+    finetune_note_cuts: int = 3  # extra prefixes per train history per epoch, each ending at a purchase that was a note's outcome
+    text_target_weight: float = 5.0  # loss weight of next-item targets right after consultation text (others weigh 1)
     patience: int = 2  # epochs without a better validation NDCG@10 before stopping
     copy_head_dim: int = 64  # width of the repeat (copy) head's query/key; 0 = no copy head
 
@@ -116,8 +121,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     ),
     # The demo store on a 2-core CPU: pretraining + fine-tuning in at most 15 minutes.
     # One torch thread: on the shared 2-core box two threads ran about 10x slower (oversubscription).
-    # The schedules are sized for what fits unloaded (2 + 4 epochs); the caps keep a busy box within 15 minutes.
-    "small": dict(pretrain_epochs=2, finetune_epochs=4, patience=3, max_valid_examples=1000,
+    # The schedules are sized for what fits unloaded (2 + 8 epochs); the caps keep a busy box within 15 minutes.
+    "small": dict(pretrain_epochs=2, finetune_epochs=8, patience=3, max_valid_examples=1000,
                   max_pretrain_minutes=6.5, max_finetune_minutes=7.5, torch_threads=1),
     # A GPU: bigger model, longer context, more epochs.
     "base": dict(

@@ -92,11 +92,16 @@ class Dataset:
 
 @dataclass(frozen=True)
 class Example:
-    """One prediction: ``history`` holds only what happened strictly before ``time``."""
+    """One prediction: ``history`` holds only what happened strictly before ``time``.
+
+    ``conversation`` is what the customer says in the current conversation
+    (empty in evaluation splits; training sets it for some outcome examples).
+    """
 
     history: History
     target: int
     time: datetime
+    conversation: str = ""
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,7 @@ from typing import Protocol
 
 import numpy as np
 
-from recommender.serialization import Serializer
-
-CONVERSATION = "conversation"
+from recommender.serialization import CONVERSATION, Serializer
 
 
 class _Scorer(Protocol):
@@ -76,15 +74,15 @@ def explain(
     history, now = context.history, context.now
     events = serializer.events(history, now)[-max_events:]  # type: ignore[arg-type]
 
-    def encode(skip: frozenset[tuple[str, int]] = frozenset(), conversation: str = context.conversation) -> list[int]:
-        return serializer.encode(history, now, conversation=conversation, language=context.language,  # type: ignore[arg-type]
+    def encode(skip: frozenset[tuple[str, int]] = frozenset()) -> list[int]:
+        return serializer.encode(history, now, conversation=context.conversation, language=context.language,  # type: ignore[arg-type]
                                  tier=context.tier, skip=skip)
 
     candidates = [(event.kind, event.position, event.time) for event in events]
     variants = [encode()] + [encode(skip=frozenset({(k, p)})) for k, p, _ in candidates]
     if context.conversation and serializer.use_text:
         candidates.append((CONVERSATION, -1, None))
-        variants.append(encode(conversation=""))
+        variants.append(encode(skip=frozenset({(CONVERSATION, -1)})))
     logp = model.score_token_ids(variants, kind)
     result: dict[int, list[Evidence]] = {}
     for item in items:

@@ -122,10 +122,7 @@ class GPTRecommender:
         self.model = load_adapter(base, out / "adapters" / adapter_name).eval()
         cycles_path = out / CYCLES_FILE
         cycles = json.loads(cycles_path.read_text(encoding="utf-8")) if cycles_path.exists() else []
-        self.serializer = Serializer(tokenizer, layout, budget=config.context_tokens,
-                                     max_note_tokens=config.max_note_tokens,
-                                     max_conversation_tokens=config.max_conversation_tokens, use_text=use_text,
-                                     repurchase_days=cycles)
+        self.serializer = Serializer.from_config(tokenizer, layout, config, use_text=use_text, repurchase_days=cycles)
         return self
 
     def _ready(self) -> tuple[torch.nn.Module, Serializer]:

@@ -11,23 +11,27 @@ repurchase cycle, bucketed) or a consultation note (``<note>`` text),
 preceded by a coarse gap token (``<gap_1w>``...) measuring its distance to
 the prediction time, written only when it differs from the previous event's. Only events strictly before the prediction time
 are used; when the budget is short the oldest events go first, never the
-current conversation. ``use_text=False`` drops every note and the
+current conversation. Notes older than ``note_max_age_days`` are left out:
+an old delivery question says little about the next purchase and would take
+the room of purchases. ``use_text=False`` drops every note and the
 conversation (the "without consultation text" ablation).
 """
 
 from __future__ import annotations
 
-import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import torch
 from transformers import PreTrainedTokenizerBase
 
 from recommender.config import TrainConfig
-from recommender.dataset import Dataset, Example, History, Item, Purchase, Split
+from recommender.dataset import History, Purchase
 from recommender.tokenizer import DUE_BUCKETS, GAP_BUCKETS, LANGUAGES, TIERS, TokenLayout
+
+#: ``skip`` key of the current conversation (``Serializer.encode``); also the evidence kind naming it.
+CONVERSATION = "conversation"
 
 #: Each item's repurchase cycle in days (null: not a consumable), by dense index, saved beside a trained model.
 CYCLES_FILE = "repurchase_days.json"
@@ -74,8 +78,10 @@ class Serializer:
         max_conversation_tokens: int,
         use_text: bool = True,
         repurchase_days: Sequence[int | None] = (),
+        note_max_age_days: float | None = None,
     ) -> None:
-        """``repurchase_days``: each item's cycle by dense index (None: not a consumable; empty: no due tokens)."""
+        """``repurchase_days``: each item's cycle by dense index (None: not a consumable; empty: no due tokens);
+        ``note_max_age_days``: notes older than this at prediction time are left out (None: keep all)."""
         if repurchase_days and len(repurchase_days) != layout.n_items:
             raise ValueError(f"repurchase_days has {len(repurchase_days)} entries for {layout.n_items} items")
         self.repurchase_days = tuple(repurchase_days)
@@ -85,10 +91,19 @@ class Serializer:
         self.max_note_tokens = max_note_tokens
         self.max_conversation_tokens = max_conversation_tokens
         self.use_text = use_text
+        self.note_max_age = timedelta(days=note_max_age_days) if note_max_age_days is not None else None
         self._text_cache: dict[str, tuple[int, ...]] = {}
         # Header (3), a gap + <now> + <rec>, and one event must always fit.
         if budget < max_conversation_tokens + 8:
             raise ValueError(f"budget {budget} too small for a {max_conversation_tokens}-token conversation")
+
+    @classmethod
+    def from_config(cls, tokenizer: PreTrainedTokenizerBase, layout: TokenLayout, config: TrainConfig, *,
+                    use_text: bool = True, repurchase_days: Sequence[int | None] = ()) -> Serializer:
+        """The serializer a model trained with ``config`` reads its inputs with."""
+        return cls(tokenizer, layout, budget=config.context_tokens, max_note_tokens=config.max_note_tokens,
+                   max_conversation_tokens=config.max_conversation_tokens, use_text=use_text,
+                   repurchase_days=repurchase_days, note_max_age_days=config.note_max_age_days)
 
     def text_ids(self, text: str) -> tuple[int, ...]:
         """BPE ids of plain ``text`` (no special tokens), cached."""
@@ -112,7 +127,7 @@ class Serializer:
             found += [
                 Event("note", i, n.time, (layout.id("<note>"), *self.text_ids(n.text)[: self.max_note_tokens]))
                 for i, n in enumerate(history.notes)
-                if n.time < now
+                if n.time < now and (self.note_max_age is None or now - n.time <= self.note_max_age)
             ]
         # Purchases before notes at the same instant; ties within a kind keep history order.
         return sorted(found, key=lambda e: (e.time, e.kind != "purchase", e.position))
@@ -141,7 +156,10 @@ class Serializer:
             conversation: Text of the current conversation (kept whole up to its cap).
             language: Overrides the history's language (needed when ``history`` is None).
             tier: Overrides the history's tier.
-            skip: ``(kind, position)`` of events to leave out (leave-one-out evidence).
+            skip: ``(kind, position)`` of events to leave out (leave-one-out evidence);
+                ``(CONVERSATION, -1)`` leaves out the conversation. The window stays the one the
+                full input has: the room of what is skipped is not refilled with older events, so
+                a variant differs from its base only by that absence.
         """
         layout = self.layout
         lang = language or (history.language if history else "other")
@@ -155,11 +173,13 @@ class Serializer:
         if self.use_text and conversation:
             tail += self.text_ids(conversation)[-self.max_conversation_tokens :]
         tail.append(layout.id("<rec>"))
-
         room = self.budget - len(header) - len(tail)
+        if (CONVERSATION, -1) in skip:
+            tail = [layout.id("<now>"), layout.id("<rec>")]
+
         kept: list[tuple[str, Event]] = []
         used = 0
-        events = [e for e in self.events(history, now) if (e.kind, e.position) not in skip]
+        events = self.events(history, now)
         # Walk newest to oldest; an event costs one more token when it opens a new gap bucket.
         for event in reversed(events):
             gap = gap_token(event.time, now)
@@ -170,6 +190,8 @@ class Serializer:
                 break
             kept.append((gap, event))
             used += cost
+        if skip:
+            kept = [(gap, event) for gap, event in kept if (event.kind, event.position) not in skip]
         body: list[int] = []
         previous_gap = None
         for gap, event in reversed(kept):
@@ -190,63 +212,3 @@ def collate(sequences: Sequence[Sequence[int]], pad_id: int) -> dict[str, torch.
         attention_mask[row, width - len(sequence) :] = 1
     position_ids = (attention_mask.cumsum(dim=1) - 1).clamp(min=0)
     return {"input_ids": input_ids, "attention_mask": attention_mask, "position_ids": position_ids}
-
-
-def _catalog_text(item: Item) -> str:
-    return " / ".join(part for part in (item.name_en, item.name_zh, item.category, item.brand) if part)
-
-
-def tokenizer_texts(dataset: Dataset, split: Split) -> list[str]:
-    """The text BPE is trained on: catalog names and the TRAIN split's consultation notes."""
-    texts = [_catalog_text(item) for item in dataset.items]
-    texts += [note.text for history in split.train for note in history.notes]
-    return texts
-
-
-def pretraining_sequences(
-    dataset: Dataset, split: Split, serializer: Serializer, config: TrainConfig, rng: random.Random
-) -> list[list[int]]:
-    """Step 1's corpus, from the catalog and the TRAIN split only.
-
-    Catalog lines tie each item token to its names both ways
-    (``<catalog> <item_i> text`` and ``<catalog> text <rec> <item_i>``), so
-    text learns to point at items; notes appear as plain text; each train
-    history gives ``pretrain_cuts_per_history`` serialized prefixes (always
-    including its last purchase) followed by the item bought there.
-    """
-    layout, budget = serializer.layout, config.context_tokens
-    bos, eos, cat, rec = (layout.id(t) for t in ("<bos>", "<eos>", "<catalog>", "<rec>"))
-    sequences: list[list[int]] = []
-    for item in dataset.items:
-        text = list(serializer.text_ids(_catalog_text(item)))[: budget - 6]
-        token = layout.item_token(item.index)
-        sequences.append([bos, cat, token, *text, eos])
-        sequences.append([bos, cat, *text, rec, token, eos])
-    if serializer.use_text:
-        for history in split.train:
-            for note in history.notes:
-                sequences.append([bos, layout.id("<note>"), *serializer.text_ids(note.text)[: budget - 3], eos])
-    for history in split.train:
-        positions = _sample_positions(len(history.purchases), config.pretrain_cuts_per_history, rng)
-        for position in positions:
-            purchase = history.purchases[position]
-            prefix = serializer.encode(history.before(purchase.time), purchase.time)
-            sequences.append(prefix + [layout.item_token(purchase.item)])
-    return sequences
-
-
-def _sample_positions(count: int, limit: int, rng: random.Random) -> list[int]:
-    # Always the latest position, plus a random sample of the others, in time order.
-    if count <= limit:
-        return list(range(count))
-    return sorted(rng.sample(range(count - 1), limit - 1)) + [count - 1]
-
-
-def finetune_examples(train: Sequence[History], limit: int, rng: random.Random) -> list[Example]:
-    """Next-item examples of the train histories: at most ``limit`` purchase positions per history."""
-    examples = []
-    for history in train:
-        for position in _sample_positions(len(history.purchases), limit, rng):
-            purchase = history.purchases[position]
-            examples.append(Example(history=history.before(purchase.time), target=purchase.item, time=purchase.time))
-    return examples

@@ -35,7 +35,8 @@ from recommender.dataset import Dataset, Example, Split, leave_one_out, load_sto
 from recommender.metrics import ndcg_at_k, rank_of_targets
 from recommender.model import (add_adapter, build_base, count_parameters, load_base, next_product_log_probs, pick_device,
                                save_adapter, score_sequences)
-from recommender.serialization import CYCLES_FILE, Serializer, collate, finetune_examples, pretraining_sequences, tokenizer_texts
+from recommender.corpus import finetune_examples, pretraining_sequences, tokenizer_texts
+from recommender.serialization import CYCLES_FILE, Serializer, collate
 from recommender.tokenizer import LAYOUT_FILE, TokenLayout, extend_tokenizer, load_tokenizer, save_tokenizer, train_tokenizer
 
 
@@ -161,7 +162,23 @@ def pretrain(model, sequences: list[list[int]], layout: TokenLayout, config: Tra
     return log
 
 
-def next_item_loss(model, batch: dict[str, torch.Tensor], layout: TokenLayout) -> torch.Tensor:
+def after_text(input_ids: torch.Tensor, layout: TokenLayout) -> torch.Tensor:
+    """Bool ``[batch, length]``: the position comes after consultation text that no purchase followed yet.
+
+    True where a ``<note>`` was seen since the last product token, or where
+    the current conversation (text between ``<now>`` and ``<rec>``) was.
+    """
+    start, stop = layout.kind_range("product")
+    slots = torch.arange(input_ids.shape[1], device=input_ids.device).expand_as(input_ids)
+    never = torch.full_like(slots, -1)
+    last_item = torch.where((input_ids >= start) & (input_ids < stop), slots, never).cummax(dim=1).values
+    last_note = torch.where(input_ids == layout.id("<note>"), slots, never).cummax(dim=1).values
+    last_now = torch.where(input_ids == layout.id("<now>"), slots, never).cummax(dim=1).values
+    spoken = (input_ids == layout.id("<rec>")) & (last_now >= 0) & (slots - last_now > 1)
+    return (last_note > last_item) | spoken
+
+
+def next_item_loss(model, batch: dict[str, torch.Tensor], layout: TokenLayout, text_weight: float = 1.0) -> torch.Tensor:
     """Negative log-likelihood of the next product at every position whose next token is a product.
 
     Each serialized prefix ends ``<rec> <item_target>``; its earlier
@@ -170,13 +187,19 @@ def next_item_loss(model, batch: dict[str, torch.Tensor], layout: TokenLayout) -
     of the prefix (as SASRec does) instead of only the last. The distribution
     is the model's over all catalog products, mixed with the copy head's
     repeat distribution when there is one (``recommender.model.next_product_log_probs``).
+    Targets right after consultation text (``after_text``) weigh ``text_weight``:
+    they are a few in a prefix of dozens of purchases, and the only ones text can help.
     """
     start, stop = layout.kind_range("product")
     following = batch["input_ids"][:, 1:]
     is_target = (following >= start) & (following < stop) & (batch["attention_mask"][:, 1:] == 1)
     rows, positions = is_target.nonzero(as_tuple=True)
     log_probs = next_product_log_probs(model, batch, layout, rows, positions)
-    return torch.nn.functional.nll_loss(log_probs, following[rows, positions] - start)
+    losses = torch.nn.functional.nll_loss(log_probs, following[rows, positions] - start, reduction="none")
+    if text_weight == 1.0:
+        return losses.mean()
+    weights = torch.where(after_text(batch["input_ids"], layout)[rows, positions], text_weight, 1.0)
+    return (losses * weights).sum() / weights.sum()
 
 
 def validate(model, serializer: Serializer, examples: tuple[Example, ...], config: TrainConfig, device) -> float:
@@ -186,6 +209,11 @@ def validate(model, serializer: Serializer, examples: tuple[Example, ...], confi
     scores = score_sequences(model, [serializer.encode(e.history, e.time) for e in examples], serializer.layout,
                              batch_size=config.eval_batch_size, device=device)
     return ndcg_at_k(rank_of_targets(scores.numpy(), np.array([e.target for e in examples])), 10)
+
+
+def _epoch_examples(split: Split, config: TrainConfig, rng: random.Random) -> list[Example]:
+    return finetune_examples(split.train, config.finetune_cuts_per_history, rng, note_cuts=config.finetune_note_cuts,
+                             note_outcome_days=config.note_outcome_days)
 
 
 def finetune(model, serializer: Serializer, split: Split, config: TrainConfig, *, device: torch.device,
@@ -199,7 +227,7 @@ def finetune(model, serializer: Serializer, split: Split, config: TrainConfig, *
     rng = random.Random(config.seed + 1)
     layout = serializer.layout
     params = [p for p in model.parameters() if p.requires_grad]
-    per_epoch = len(finetune_examples(split.train, config.finetune_cuts_per_history, random.Random(0)))
+    per_epoch = len(_epoch_examples(split, config, random.Random(0)))
     steps_per_epoch = -(-per_epoch // config.finetune_batch_size)
     optimizer, scheduler = _optimizer(params, config.finetune_lr, config, steps_per_epoch * config.finetune_epochs)
     start_epoch, log = 0, {"epochs": [], "best_valid_ndcg10": None, "best_epoch": 0, "seconds": 0.0, "tokens": 0}
@@ -218,11 +246,12 @@ def finetune(model, serializer: Serializer, split: Split, config: TrainConfig, *
     for epoch in range(start_epoch, config.finetune_epochs):
         model.train()
         started, losses = time.monotonic(), []
-        examples = finetune_examples(split.train, config.finetune_cuts_per_history, rng)
-        sequences = [serializer.encode(e.history, e.time) + [layout.item_token(e.target)] for e in examples]
+        examples = _epoch_examples(split, config, rng)
+        sequences = [serializer.encode(e.history, e.time, conversation=e.conversation) + [layout.item_token(e.target)]
+                     for e in examples]
         batches = _batches(sequences, config.finetune_batch_size, rng, len)
         tokens = _run_epoch(
-            batches, lambda batch: next_item_loss(model, batch, layout), losses,
+            batches, lambda batch: next_item_loss(model, batch, layout, config.text_target_weight), losses,
             params, optimizer, scheduler, config, device=device, pad_id=layout.id("<pad>"), deadline=deadline,
             desc=f"finetune {epoch + 1}/{config.finetune_epochs}", progress=progress,
         )
@@ -286,9 +315,7 @@ def train(dataset: Dataset, split: Split, config: TrainConfig, out_dir: str | Pa
         base = build_base(config, layout)
     save_tokenizer(tokenizer, layout, out / "tokenizer")
     base.to(device)
-    serializer = Serializer(tokenizer, layout, budget=config.context_tokens, max_note_tokens=config.max_note_tokens,
-                            max_conversation_tokens=config.max_conversation_tokens, use_text=use_text,
-                            repurchase_days=cycles)
+    serializer = Serializer.from_config(tokenizer, layout, config, use_text=use_text, repurchase_days=cycles)
     log_path = out / "train_log.json"
     log: dict = json.loads(log_path.read_text(encoding="utf-8")) if log_path.exists() else {}
     log.update({"device": device.type, "use_text": use_text, "parameters": count_parameters(base)[1]})

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from recommender.dataset import History, Note, Purchase, leave_one_out
 from recommender.config import preset
-from recommender.serialization import Serializer, collate, due_token, finetune_examples, gap_token, pretraining_sequences
+from recommender.corpus import finetune_examples, pretraining_sequences
+from recommender.serialization import CONVERSATION, Serializer, collate, due_token, gap_token
 from recommender.tokenizer import load_tokenizer, save_tokenizer, train_tokenizer
 from tests.test_rec_model_toy import toy_dataset
 
@@ -176,3 +177,21 @@ def test_consumables_carry_their_due_state_at_the_prediction_time(vocab):
     assert later[later.index(layout.item_token(1)) + 1] == layout.id("<due_3>")  # 29 of 30 days: due now
     with pytest.raises(ValueError, match="repurchase_days"):
         Serializer(tokenizer, layout, budget=64, max_note_tokens=8, max_conversation_tokens=8, repurchase_days=[30])
+
+
+def test_leaving_an_event_out_keeps_the_window_so_the_variant_shares_the_prefix_before_it(vocab):
+    serializer = make_serializer(vocab, budget=40)
+    layout = serializer.layout
+    # Far more purchases than the budget holds, all in one gap bucket.
+    history = History("c", "en", "gold", tuple(Purchase(NOW - timedelta(hours=60 - h), h % N_ITEMS) for h in range(60)),
+                      (Note(NOW - timedelta(hours=1, minutes=30), "looking for tea", "x"),))
+    base = serializer.encode(history, NOW, conversation="跑鞋 shoes please")
+    assert len(base) == 40 or len(base) == 39
+    newest = history.purchases[-1]
+    variant = serializer.encode(history, NOW, conversation="跑鞋 shoes please", skip=frozenset({("purchase", 59)}))
+    removed = base.index(layout.item_token(newest.item), base.index(layout.id("<note>")))
+    # Exactly the event's own tokens are gone; nothing older came in at the front.
+    assert variant == base[: removed - 1] + base[removed + 1 :]
+    silent = serializer.encode(history, NOW, conversation="跑鞋 shoes please", skip=frozenset({(CONVERSATION, -1)}))
+    assert silent[: base.index(layout.id("<now>")) + 1] == base[: base.index(layout.id("<now>")) + 1]
+    assert silent[-2:] == [layout.id("<now>"), layout.id("<rec>")]

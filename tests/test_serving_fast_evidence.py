@@ -106,12 +106,15 @@ def test_fast_path_gives_the_same_evidence_as_plain_leave_one_out(model_and_hist
     compared = 0
     for context in contexts(histories):
         top = np.argsort(-recommender.score_contexts([context])[0])[:5].tolist()
-        plain = explain(recommender, context, top, max_events=4)
-        fast = explain(_SharedPrefixScorer(recommender, batch_size=3), context, top, max_events=4)
+        # Every event's drop (top_n covers them all), compared by event: near-ties may swap order.
+        plain = explain(recommender, context, top, max_events=4, top_n=99)
+        fast = explain(_SharedPrefixScorer(recommender, batch_size=3), context, top, max_events=4, top_n=99)
         for item in top:
-            assert [(e.kind, e.position) for e in fast[item]] == [(e.kind, e.position) for e in plain[item]]
-            np.testing.assert_allclose([e.drop for e in fast[item]], [e.drop for e in plain[item]], atol=2e-4)
-            compared += len(plain[item])
+            plain_drops = {(e.kind, e.position): e.drop for e in plain[item]}
+            fast_drops = {(e.kind, e.position): e.drop for e in fast[item]}
+            for key in plain_drops.keys() | fast_drops.keys():
+                assert fast_drops.get(key, 0.0) == pytest.approx(plain_drops.get(key, 0.0), abs=2e-4), key
+            compared += len(plain_drops)
     assert compared > 0  # some evidence was found and compared, not only empty lists
 
 
