@@ -3,8 +3,9 @@
 Structure a recommender can learn: consumables re-bought on their cycle,
 complements bought with or soon after the item they complete, loyalty to a
 brand and a price tier, seasonal items in their season, and needs stated in
-a consultation shortly before the purchase that satisfies them. Random
-purchases add noise.
+a consultation shortly before the purchase that satisfies them (unprompted
+needs, and half of the durable purchases a need explains: the customer asks
+for advice first). Random purchases add noise.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ ADD_ONS = (
     "memory_card",
 )
 _NEEDS = {"cold": (1, 2), "light": (0, 1), "regular": (0, 2), "heavy": (1, 3)}
+# Chance that a customer asks for advice (states the need behind it) before a durable purchase a need explains.
+_ASK_FIRST = 0.5
 
 
 @dataclass
@@ -160,9 +163,24 @@ class Shopper:
                     (3.0 if i < len(own) else 0.6) * _season_weight(self.catalog.by_type[k][0].type.season, when.month)
                     for i, k in enumerate(keys)
                 ]
-                product = self._buy(rng.choices(keys, weights)[0], when, joinable=False)
+                key = rng.choices(keys, weights)[0]
+                need = self._ask_first(key, when)
+                product = self._buy(key, when, joinable=False, need=need.key if need else "")
             if product is not None:
                 self._complements(product, when)
+
+    def _ask_first(self, type_key: str, when: datetime) -> Need | None:
+        """Sometimes, a consultation stating a need that ``type_key`` satisfies, shortly before ``when``."""
+        rng = self.rng
+        if rng.random() >= _ASK_FIRST:
+            return None
+        asked = when - DAY * rng.uniform(0.05, 4)
+        options = [n for n in NEEDS if type_key in n.types and n.arises_in(asked.month)]
+        if not options or asked < self.start:
+            return None
+        need = rng.choice(options)
+        self.statements.append(Statement(asked, need_statement(rng, need, self.persona.language), need))
+        return need
 
     def needs(self) -> None:
         """Needs stated in a consultation, then (usually) satisfied within days."""
