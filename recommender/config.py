@@ -124,6 +124,11 @@ PRESETS: dict[str, dict[str, Any]] = {
     # The schedules are sized for what fits unloaded (2 + 8 epochs); the caps keep a busy box within 15 minutes.
     "small": dict(pretrain_epochs=2, finetune_epochs=8, patience=3, max_valid_examples=1000,
                   max_pretrain_minutes=6.5, max_finetune_minutes=7.5, torch_threads=1),
+    # Item-only sequence files (no text): the same model and time caps as small, but many more cuts and
+    # epochs (early stopping and the caps end them), since one cut per history is a few dozen steps an epoch.
+    "items": dict(pretrain_epochs=6, pretrain_cuts_per_history=8, finetune_epochs=40, finetune_cuts_per_history=8,
+                  patience=3, max_valid_examples=1000, max_pretrain_minutes=6.5, max_finetune_minutes=7.5,
+                  torch_threads=1),
     # A GPU: bigger model, longer context, more epochs.
     "base": dict(
         bpe_vocab_size=8000,
