@@ -2,7 +2,7 @@
 
 A request with evidence is a group of inputs: the full input (its base)
 and one variant per left-out event. A variant equals its base up to the
-removed event (or up to wherever the token budget shifts it), so the keys
+removed event (``Serializer.encode`` keeps the base's window), so the keys
 and values the model computed for the base's first ``p`` tokens are exactly
 those the variant would compute again. ``score_groups`` runs every base
 once (keeping its keys, values and last hidden states) and then only the
