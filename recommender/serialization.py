@@ -147,6 +147,7 @@ class Serializer:
         language: str | None = None,
         tier: str | None = None,
         skip: frozenset[tuple[str, int]] = frozenset(),
+        events: Sequence[Event] | None = None,
     ) -> list[int]:
         """Token ids of ``history`` as seen at ``now``, ending with ``<rec>``.
 
@@ -160,6 +161,8 @@ class Serializer:
                 ``(CONVERSATION, -1)`` leaves out the conversation. The window stays the one the
                 full input has: the room of what is skipped is not refilled with older events, so
                 a variant differs from its base only by that absence.
+            events: ``self.events(history, now)`` when the caller already has it (leave-one-out
+                encodes one history many times).
         """
         layout = self.layout
         lang = language or (history.language if history else "other")
@@ -179,7 +182,8 @@ class Serializer:
 
         kept: list[tuple[str, Event]] = []
         used = 0
-        events = self.events(history, now)
+        if events is None:
+            events = self.events(history, now)
         # Walk newest to oldest; an event costs one more token when it opens a new gap bucket.
         for event in reversed(events):
             gap = gap_token(event.time, now)

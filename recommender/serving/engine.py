@@ -7,7 +7,7 @@ happens between batches and no request sees half a model.
 One batch costs one database session (catalog state read once, each
 customer's history read as ``recommender.dataset.read_store`` builds it)
 and one call into the model: each request's input and its leave-one-out
-evidence variants (``recommender.evidence.explain``) are scored together.
+evidence variants (``recommender.evidence.leave_one_out_inputs``) are scored together.
 Services and coupons are ranked from the product distribution
 (``recommender.ranking.service_scores`` / ``coupon_scores``), with the
 business rules applied as masks inside ``top_k``.
@@ -30,11 +30,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from transformers import AutoModelForCausalLM
 
 from recommender.dataset import History
-from recommender.evidence import explain
+from recommender.evidence import Candidate, evidence_from_scores, leave_one_out_inputs
 from recommender.gpt import Context, GPTRecommender
 from recommender.model import load_adapter, pick_device
 from recommender.ranking import coupon_mask, coupon_scores, product_mask, service_mask, service_scores, top_k
-from recommender.serialization import Serializer
 from recommender.serving.answers import best_product, covered_product, describe
 from recommender.serving.fast_evidence import score_groups
 from recommender.serving.model_dir import check_model_dir
@@ -89,27 +88,6 @@ def adapter_hash(adapter_dir: Path) -> str:
 def utc_now() -> datetime:
     """Now in UTC, naive (the store keeps naive UTC datetimes)."""
     return datetime.now(UTC).replace(tzinfo=None)
-
-
-class _Recorder:
-    """Stands in for the model while ``explain`` builds its variants, recording them."""
-
-    def __init__(self, serializer: Serializer, width: int) -> None:
-        self.serializer, self.width, self.sequences = serializer, width, []  # type: ignore[var-annotated]
-
-    def score_token_ids(self, sequences: list[list[int]], kind: str = "product") -> np.ndarray:
-        self.sequences = sequences
-        return np.zeros((len(sequences), self.width), dtype=np.float32)
-
-
-class _Replay:
-    """Hands ``explain`` the rows already scored for its variants."""
-
-    def __init__(self, serializer: Serializer, rows: np.ndarray) -> None:
-        self.serializer, self.rows = serializer, rows
-
-    def score_token_ids(self, sequences: list[list[int]], kind: str = "product") -> np.ndarray:
-        return self.rows
 
 
 class RecommendationEngine:
@@ -206,30 +184,28 @@ class RecommendationEngine:
             prepared = [self._prepare(catalog, customers, histories, request, now) for request in requests]
             serializer = self.recommender.serializer
             assert serializer is not None
-            width = len(self.item_keys)
-            recorders: list[_Recorder | None] = []
+            # Per request: the evidence candidates and the inputs (the full input first, then its variants).
+            inputs: list[tuple[list[Candidate], list[list[int]]] | None] = []
             for item in prepared:
                 if isinstance(item, RequestError):
-                    recorders.append(None)
-                    continue
-                recorder = _Recorder(serializer, width)
-                if item.request.explain:
-                    explain(recorder, item.context, [], max_events=self.evidence_events)
+                    inputs.append(None)
+                elif item.request.explain:
+                    inputs.append(leave_one_out_inputs(serializer, item.context, max_events=self.evidence_events))
                 else:
-                    recorder.sequences = [self.recommender.encode(item.context)]
-                recorders.append(recorder)
+                    inputs.append(([], [self.recommender.encode(item.context)]))
             # Variants reuse their base's prefix states (same rows as scoring each input whole).
-            logp = score_groups(self.recommender, [r.sequences for r in recorders if r is not None],
+            logp = score_groups(self.recommender, [sequences for _, sequences in filter(None, inputs)],
                                 batch_size=self.recommender.config.eval_batch_size)
             outcomes: list[Outcome] = []
             offset = 0
-            for item, recorder in zip(prepared, recorders):
-                if isinstance(item, RequestError) or recorder is None:
+            for item, found in zip(prepared, inputs):
+                if isinstance(item, RequestError) or found is None:
                     outcomes.append(item)  # type: ignore[arg-type]
                     continue
-                rows = logp[offset : offset + len(recorder.sequences)]
-                offset += len(recorder.sequences)
-                outcomes.append(self._answer(session, catalog, item, rows, serializer, now))
+                candidates, sequences = found
+                rows = logp[offset : offset + len(sequences)]
+                offset += len(sequences)
+                outcomes.append(self._answer(session, catalog, item, rows, candidates, now))
         return outcomes
 
     def _prepare(self, catalog: Catalog, customers: Mapping[str, Customer], histories: Mapping[int, History],
@@ -251,7 +227,7 @@ class RecommendationEngine:
         return _Prepared(request, customer, history, context, category_id, language or "en")
 
     def _answer(self, session: Session, catalog: Catalog, item: _Prepared, rows: np.ndarray,
-                serializer: Serializer, now: datetime) -> dict[str, Any]:
+                candidates: list[Candidate], now: datetime) -> dict[str, Any]:
         request, history = item.request, item.history
         product_logp = rows[0]
         present = [i for i, p in enumerate(catalog.products) if p is not None]
@@ -279,9 +255,9 @@ class RecommendationEngine:
             ranked = top_k(scores, allowed, request.k, kind="coupon")
             because = {r.index: covered_product(catalog, present, product_logp, catalog.coupons[r.index])
                        for r in ranked}
-        explained = explain(_Replay(serializer, rows), item.context,
-                            sorted({i for i in because.values() if i is not None}),
-                            max_events=self.evidence_events) if request.explain else {}
+        explained = {}
+        if request.explain:
+            explained = evidence_from_scores(candidates, rows, sorted({i for i in because.values() if i is not None}))
         return {
             "customer_id": request.customer_id,
             "kind": request.kind,
