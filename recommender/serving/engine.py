@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from transformers import AutoModelForCausalLM
 
 from recommender.dataset import History
-from recommender.evidence import Candidate, evidence_from_scores, leave_one_out_inputs
+from recommender.evidence import Candidate, Evidence, evidence_from_scores, leave_one_out_inputs
 from recommender.gpt import Context, GPTRecommender
 from recommender.model import load_adapter, pick_device
 from recommender.ranking import coupon_mask, coupon_scores, product_mask, service_mask, service_scores, top_k
@@ -255,7 +255,7 @@ class RecommendationEngine:
             ranked = top_k(scores, allowed, request.k, kind="coupon")
             because = {r.index: covered_product(catalog, present, product_logp, catalog.coupons[r.index])
                        for r in ranked}
-        explained = {}
+        explained: dict[int, list[Evidence]] = {}
         if request.explain:
             explained = evidence_from_scores(candidates, rows, sorted({i for i in because.values() if i is not None}))
         return {
