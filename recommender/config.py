@@ -89,8 +89,20 @@ class TrainConfig:
 
     @classmethod
     def load(cls, path: str | Path) -> TrainConfig:
-        """Read a config written by ``save``."""
-        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+        """Read a config written by ``save``; keys it predates take the values that behave as it was trained."""
+        values = json.loads(Path(path).read_text(encoding="utf-8"))
+        return cls.from_dict({**BEFORE_KEY_EXISTED, **values})
+
+
+#: What a model saved before a key existed was trained with (``TrainConfig.load`` fills them in), so an
+#: older model keeps reading its inputs the way it learned them rather than under today's defaults.
+BEFORE_KEY_EXISTED: dict[str, Any] = {
+    "note_max_age_days": None,
+    "note_outcome_days": 7.0,
+    "pretrain_note_outcomes": False,
+    "finetune_note_cuts": 0,
+    "text_target_weight": 1.0,
+}
 
 
 # Presets list only what differs from the defaults above (which are ``small``).

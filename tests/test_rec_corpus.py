@@ -116,3 +116,18 @@ def test_text_targets_are_the_purchases_right_after_a_note_or_a_spoken_conversat
         # The target of the slot before each item: only the one after the note (item 2) follows text.
         assert [flags[i - 1] for i in item_positions] == [False, True, False]
         assert flags[-1] is spoken  # <rec>: after the conversation, or after item 3 with nothing said
+
+
+def test_a_config_saved_before_the_text_keys_existed_loads_as_it_was_trained(tmp_path):
+    import json
+
+    from recommender.config import BEFORE_KEY_EXISTED, TrainConfig
+
+    saved = preset("small").to_dict()
+    for key in BEFORE_KEY_EXISTED:
+        del saved[key]
+    (tmp_path / "config.json").write_text(json.dumps(saved))
+    old = TrainConfig.load(tmp_path / "config.json")
+    assert old.note_max_age_days is None and old.finetune_note_cuts == 0 and old.text_target_weight == 1.0
+    preset("small").save(tmp_path / "new.json")
+    assert TrainConfig.load(tmp_path / "new.json") == preset("small")  # today's configs keep their own values
