@@ -147,3 +147,20 @@ def test_fused_activations_keep_the_scores(model_and_histories):
     assert fuse_activations(fused.model) == 0  # nothing left to replace
     groups = groups_of(recommender, histories[:8])
     np.testing.assert_allclose(score_groups(fused, groups), score_groups(recommender, groups), atol=2e-5, rtol=0)
+
+
+def test_merged_adapter_keeps_the_scores(model_and_histories):
+    from peft import PeftModel
+
+    from recommender.serving.kernels import merge_adapter
+
+    recommender, histories = model_and_histories
+    merged = copy.copy(recommender)
+    merged.model = merge_adapter(copy.deepcopy(recommender.model))
+    assert not isinstance(merged.model, PeftModel) and copy_head_of(merged.model) is not None
+    assert merge_adapter(merged.model) is merged.model  # nothing left to merge
+    groups = groups_of(recommender, histories[:8])
+    # The catalog-token deltas and the LoRA products are in the weights now: same rows, both paths.
+    np.testing.assert_allclose(score_groups(merged, groups), score_groups(recommender, groups), atol=2e-5, rtol=0)
+    flat = [sequence for group in groups for sequence in group]
+    np.testing.assert_allclose(merged.score_token_ids(flat), recommender.score_token_ids(flat), atol=2e-5, rtol=0)

@@ -38,7 +38,7 @@ from recommender.serving.answers import best_product, covered_product, describe
 from recommender.serving.fast_evidence import score_groups
 from recommender.serving.model_dir import check_model_dir
 from recommender.serving.history import Catalog, find_customers, read_catalog, read_histories
-from recommender.serving.kernels import fuse_activations
+from recommender.serving.kernels import fuse_activations, merge_adapter
 from store.models import Customer
 from store.rules import granted_counts
 
@@ -96,8 +96,9 @@ class RecommendationEngine:
     def __init__(self, recommender: GPTRecommender, *, model_dir: Path, adapter_name: str, adapter_dir: Path,
                  session_factory: sessionmaker[Session], evidence_events: int = 4,
                  clock: Callable[[], datetime] = utc_now, on_close: Callable[[], None] | None = None) -> None:
+        recommender.model = merge_adapter(recommender.model)  # type: ignore[arg-type]
+        fuse_activations(recommender.model)
         self.recommender = recommender
-        fuse_activations(recommender.model)  # type: ignore[arg-type]
         self.model_dir = model_dir
         self.adapter_name = adapter_name
         self.version = f"{model_dir.name}/{adapter_name}/{adapter_hash(adapter_dir)}"
@@ -157,7 +158,7 @@ class RecommendationEngine:
         try:
             base = AutoModelForCausalLM.from_pretrained(self.model_dir / "base").to(pick_device())
             candidate = copy.copy(self.recommender)
-            candidate.model = load_adapter(base, adapter_dir).eval()
+            candidate.model = merge_adapter(load_adapter(base, adapter_dir).eval())
             fuse_activations(candidate.model)
             scores = candidate.score_contexts([PROBE])
         except Exception as error:  # noqa: BLE001 - any failure to load means refusal, with its reason

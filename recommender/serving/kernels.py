@@ -26,3 +26,25 @@ def fuse_activations(model: torch.nn.Module) -> int:
                 setattr(module, name, GELUTanh())
                 replaced += 1
     return replaced
+
+
+def merge_adapter(model: torch.nn.Module) -> torch.nn.Module:
+    """The served model with its LoRA adapter folded into the base weights (same scores, fewer kernels).
+
+    A LoRA layer computes ``W x + B A x`` with two extra small matrix products
+    and their Python dispatch per layer and call; a served model never trains,
+    so ``W + B A`` is computed once here (``peft``'s ``merge_and_unload``,
+    which also writes the catalog-token embedding deltas into the embedding).
+    The copy head is carried over. A model without an adapter is returned as is.
+    """
+    from peft import PeftModel
+
+    from recommender.model import copy_head_of
+
+    if not isinstance(model, PeftModel):
+        return model
+    head = copy_head_of(model)
+    merged = model.merge_and_unload()
+    if head is not None:
+        merged.add_module("copy_head", head)
+    return merged.eval()
