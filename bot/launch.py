@@ -30,7 +30,8 @@ from pydantic import SecretStr
 
 from store.settings import REPO_ROOT, Settings, load_settings
 
-RASA_BIN = REPO_ROOT / ".venv-rasa" / "bin" / "rasa"
+# Rasa runs through bot.rasa_ext.serve: its own CLI, with the project's run-time fixes installed first.
+RASA_PYTHON = REPO_ROOT / ".venv-rasa" / "bin" / "python"
 PYTHON_BIN = REPO_ROOT / ".venv" / "bin" / "python"
 
 
@@ -175,7 +176,8 @@ class Stack:
         rasa = Process(
             "rasa server",
             [
-                str(RASA_BIN), "run", "--model", str(self.model_path), "--endpoints", "bot/endpoints.yml",
+                str(RASA_PYTHON), "-m", "bot.rasa_ext.serve", "run", "--model", str(self.model_path),
+                "--endpoints", "bot/endpoints.yml",
                 "--credentials", "bot/credentials.yml", "--interface", host, "--port", str(self.settings.rasa_port),
                 "--cors", "*",
             ],

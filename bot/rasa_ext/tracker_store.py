@@ -21,7 +21,6 @@ from typing import Any, Optional, Text
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.events import SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 
 logger = logging.getLogger(__name__)
@@ -60,10 +59,13 @@ class ShopTrackerStore(SQLTrackerStore):
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        """Store the new events, or erase the conversation if they ask for it."""
-        with self.session_scope() as session:
-            new_events = list(self._additional_events(session, tracker))
-        if any(isinstance(e, SlotSet) and e.key == ERASE_SLOT and e.value for e in new_events):
+        """Store the new events, or erase the conversation if they ask for it.
+
+        The slot is never stored (this save erases instead), so it is set only
+        in the turn that asked; reading it costs no query, unlike listing the
+        unsaved events, which Rasa's own save does once more anyway.
+        """
+        if tracker.get_slot(ERASE_SLOT):
             self._erase(tracker.sender_id)
             return
         await super().save(tracker)
