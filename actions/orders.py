@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from actions import i18n
 from actions.base import ShopAction, Turn, say
-from actions.recommend import record_shown, service_line
-from actions.services import ServiceOffer, after_delivery_offers
+from actions.recommend import SERVICE_CANDIDATES, model_ranking, record_services_shown, service_line
+from actions.services import ServiceOffer, after_delivery_offers, delivered_recently
 from actions.textparse import find_order_number
-from store.models import ItemKind, Order, OrderLine, OrderStatus, ShippingMethod
+from store.models import Order, OrderLine, OrderStatus, ShippingMethod
 
 
 @dataclass(frozen=True)
@@ -108,8 +108,9 @@ class ActionOrderStatus(ShopAction):
             say(dispatcher, turn.t("order.not_found") if number else turn.t("order.none"))
             return []
         say(dispatcher, describe_order(facts, turn.lang))
-        if facts.status == OrderStatus.DELIVERED.value:
-            offers = await turn.db(lambda session: offer_after_delivery(session, turn, facts.order_id))
+        if facts.status == OrderStatus.DELIVERED.value and delivered_recently(facts.delivered_at, turn.now):
+            ranked, version = await model_ranking(turn, tracker, "service", SERVICE_CANDIDATES)
+            offers = await turn.db(lambda session: offer_after_delivery(session, turn, facts.order_id, ranked, version))
             if offers:
                 product = offers[0].for_product
                 name = (product[1] if turn.lang == "zh" else product[0]) if product else ""
@@ -118,10 +119,15 @@ class ActionOrderStatus(ShopAction):
         return []
 
 
-def offer_after_delivery(session: Session, turn: Turn, order_id: int) -> list[ServiceOffer]:
-    """The services that help with a just-delivered order, recorded as shown."""
-    offers = after_delivery_offers(session, order_id, turn.now)
-    record_shown(session, turn, ItemKind.SERVICE, [o.service_id for o in offers], model_version="rules-v0")
+def offer_after_delivery(session: Session, turn: Turn, order_id: int, ranked_codes: list[str] | None = None,
+                         model_version: str = "rules-v0") -> list[ServiceOffer]:
+    """The services that help with a just-delivered order, in the model's order, recorded as shown.
+
+    The rules decide which services apply; ``ranked_codes`` (the model's,
+    ``None`` when it cannot rank) only orders them.
+    """
+    offers = after_delivery_offers(session, order_id, turn.now, ranked_codes)
+    record_services_shown(session, turn, offers, ranked_codes, model_version)
     return offers
 
 

@@ -9,6 +9,7 @@ attributed to it by the store API (``store.attribution``).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -43,8 +44,13 @@ from store.models import (
 )
 from store.identity import identity_from_metadata
 
+logger = logging.getLogger(__name__)
+
 PRODUCT_LIMIT = 3
 COUPON_CANDIDATES = 5
+# The model ranks every service it allows, so the rules' candidates all get a place in its order:
+# 50 is the server's cap on k (``model_client.MAX_K``); the demo store has 12 services.
+SERVICE_CANDIDATES = 50
 DISMISSAL_DAYS = 180
 CONVERSATION_MESSAGES = 6
 _LAST_TIME = ("last time", "same as before", "again", "上次", "上回", "之前买", "再买")
@@ -325,6 +331,28 @@ class ActionNotInterested(ShopAction):
         return []
 
 
+async def model_ranking(turn: Turn, tracker: Tracker, kind: str, k: int) -> tuple[list[str] | None, str]:
+    """The model server's codes of ``kind`` (coupons or services), best first, and its model version.
+
+    ``(None, "rules-v0")`` when the model cannot rank: no client configured,
+    an anonymous visitor, or ``ModelUnavailable``; never raises for the
+    model's sake. Without consent to personalization the model sees only
+    this conversation.
+    """
+    client = turn.context.model_client
+    if client is None or turn.customer is None:
+        return None, "rules-v0"
+    customer_id = turn.customer.external_id if turn.customer.personalize else None
+    query = ModelQuery(customer_id=customer_id, conversation=conversation_text(tracker, turn),
+                       kind=kind, k=k, language=turn.lang, explain=False)
+    try:
+        answer = await client.recommend(query)
+    except ModelUnavailable as error:
+        logger.warning("model server unavailable, %ss in the rules' order: %s", kind, error.reason)
+        return None, "rules-v0"
+    return [item.code for item in answer.items], answer.model_version
+
+
 # --- coupons -----------------------------------------------------------------------------------------
 
 
@@ -369,26 +397,35 @@ class ActionRecommendCoupons(ShopAction):
 
     @staticmethod
     async def _model_ranking(turn: Turn, tracker: Tracker) -> tuple[list[str] | None, str]:
-        client = turn.context.model_client
-        if client is None or turn.customer is None:
-            return None, "rules-v0"
-        customer_id = turn.customer.external_id if turn.customer.personalize else None
-        query = ModelQuery(customer_id=customer_id, conversation=conversation_text(tracker, turn),
-                           kind="coupon", k=COUPON_CANDIDATES, language=turn.lang, explain=False)
-        try:
-            answer = await client.recommend(query)
-        except ModelUnavailable:
-            return None, "rules-v0"
-        return [item.code for item in answer.items], answer.model_version
+        return await model_ranking(turn, tracker, "coupon", COUPON_CANDIDATES)
 
 
 # --- services ----------------------------------------------------------------------------------------
 
 
-def services_for(session: Session, turn: Turn) -> tuple[str, str | None, list[ServiceOffer]]:
-    """Services for the mentioned category or the customer's products, recorded as shown."""
-    scope, category_name, offers = find_services(session, turn)
-    record_shown(session, turn, ItemKind.SERVICE, [o.service_id for o in offers], model_version="rules-v0")
+def record_services_shown(session: Session, turn: Turn, offers: list[ServiceOffer], ranked_codes: list[str] | None,
+                          model_version: str) -> None:
+    """Record ``offers`` as shown, under the model's version when its ranking placed any of them.
+
+    When it placed none (it did not answer, or ranked none of the services
+    the rules allow here), the order is the rules' and the events say so:
+    ``rules-v0``, a fallback, as for coupons.
+    """
+    ranked = set(ranked_codes or ())
+    placed = any(o.code in ranked for o in offers)
+    record_shown(session, turn, ItemKind.SERVICE, [o.service_id for o in offers],
+                 model_version=model_version if placed else "rules-v0", fallback=not placed)
+
+
+def services_for(session: Session, turn: Turn, ranked_codes: list[str] | None = None,
+                 model_version: str = "rules-v0") -> tuple[str, str | None, list[ServiceOffer]]:
+    """Services for the mentioned category or the customer's products, in the model's order, recorded as shown.
+
+    The rules decide which services may be offered; ``ranked_codes`` (the
+    model's, ``None`` when it cannot rank) only orders them.
+    """
+    scope, category_name, offers = find_services(session, turn, ranked_codes)
+    record_services_shown(session, turn, offers, ranked_codes, model_version)
     return scope, category_name, offers
 
 
@@ -402,7 +439,10 @@ def service_line(offer: ServiceOffer, turn: Turn) -> str:
 
 
 class ActionRecommendServices(ShopAction):
-    """Services (warranty, installation, gift wrapping...) that fit the customer's products or the category asked."""
+    """Services (warranty, installation, gift wrapping...) that fit the customer's products or the category asked.
+
+    The rules choose which; the model server's ranking orders them when it answers.
+    """
 
     def name(self) -> str:
         return "action_recommend_services"
@@ -410,7 +450,8 @@ class ActionRecommendServices(ShopAction):
     async def answer(
         self, turn: Turn, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        scope, category, offers = await turn.db(lambda session: services_for(session, turn))
+        ranked, version = await model_ranking(turn, tracker, "service", SERVICE_CANDIDATES)
+        scope, category, offers = await turn.db(lambda session: services_for(session, turn, ranked, version))
         if not offers:
             say(dispatcher, turn.t("service.none"))
             return []

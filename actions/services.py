@@ -1,7 +1,13 @@
-"""Which services to offer: for the category asked about, else for the products the customer owns."""
+"""Which services to offer: for the category asked about, else for the products the customer owns.
+
+The rules here decide which services may be offered; the model server's
+ranking, when there is one, only decides their order (``in_model_order``)
+before the list is cut to its limit.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -44,6 +50,7 @@ class ServiceOffer:
     """A service as shown to the customer."""
 
     service_id: int
+    code: str
     name_en: str
     name_zh: str
     price: Decimal
@@ -75,8 +82,29 @@ def _of_kind(services: list[Service], fragments: tuple[str, ...]) -> list[Servic
     return chosen or services
 
 
-def find_services(session: Session, turn: Turn) -> tuple[str, str | None, list[ServiceOffer]]:
-    """(scope, category name, offers): scope is ``category``, ``owned`` or ``general``."""
+def in_model_order(services: list[Service], ranked_codes: Sequence[str] | None) -> list[Service]:
+    """``services`` (those the rules allow) in the model's order.
+
+    The services whose codes the model ranked come first, in its order; the
+    others keep their order in ``services`` after them. A code the rules do
+    not allow is ignored: the model orders, it never adds. ``None`` (no
+    ranking) keeps ``services`` as they are.
+    """
+    if not ranked_codes:
+        return services
+    position: dict[str, int] = {}
+    for rank, code in enumerate(ranked_codes):
+        position.setdefault(code, rank)
+    return sorted(services, key=lambda s: position.get(s.code, len(position)))  # stable: ties keep the rules' order
+
+
+def find_services(session: Session, turn: Turn,
+                  ranked_codes: Sequence[str] | None = None) -> tuple[str, str | None, list[ServiceOffer]]:
+    """(scope, category name, offers): scope is ``category``, ``owned`` or ``general``.
+
+    ``ranked_codes`` is the model's order (``None``: the rules' order); it
+    orders the services the rules allow before the cut to ``SERVICE_LIMIT``.
+    """
     services = load_services(session)
     kinds = _wanted_kinds(turn.text)
     category = detect_category(session, turn.text)
@@ -92,13 +120,13 @@ def find_services(session: Session, turn: Turn) -> tuple[str, str | None, list[S
         fits = services_for_products(services, owned)
         if fits:
             scope, chosen = "owned", fits
-    chosen = _of_kind(chosen, kinds)[:SERVICE_LIMIT]
+    chosen = in_model_order(_of_kind(chosen, kinds), ranked_codes)[:SERVICE_LIMIT]
     return scope, category_name, [_offer(s, _first_covered(s, owned)) for s in chosen]
 
 
 def _offer(service: Service, product: Product | None = None) -> ServiceOffer:
     names = (product.name_en, product.name_zh) if product is not None else None
-    return ServiceOffer(service.id, service.name_en, service.name_zh, service.price, names)
+    return ServiceOffer(service.id, service.code, service.name_en, service.name_zh, service.price, names)
 
 
 def _first_covered(service: Service, products: list[Product]) -> Product | None:
@@ -106,24 +134,24 @@ def _first_covered(service: Service, products: list[Product]) -> Product | None:
     return next((p for p in reversed(products) if service_applies(service, p)), None)
 
 
-def after_delivery_offers(session: Session, order_id: int, now: datetime) -> list[ServiceOffer]:
+def delivered_recently(delivered_at: datetime | None, now: datetime) -> bool:
+    """Whether an order delivered at ``delivered_at`` is still within ``AFTER_DELIVERY_DAYS``."""
+    return delivered_at is not None and now - delivered_at <= timedelta(days=AFTER_DELIVERY_DAYS)
+
+
+def after_delivery_offers(session: Session, order_id: int, now: datetime,
+                          ranked_codes: Sequence[str] | None = None) -> list[ServiceOffer]:
     """Services worth offering for a delivered order: installation, warranty or setup for its products.
 
     Only within ``AFTER_DELIVERY_DAYS`` of delivery, and never a service
-    already bought on that order.
+    already bought on that order. ``ranked_codes`` (the model's order;
+    ``None``: the rules') orders them before the cut to ``AFTER_DELIVERY_LIMIT``.
     """
     order = session.get(Order, order_id)
-    if order is None or order.status != OrderStatus.DELIVERED or order.delivered_at is None:
-        return []
-    if now - order.delivered_at > timedelta(days=AFTER_DELIVERY_DAYS):
+    if order is None or order.status != OrderStatus.DELIVERED or not delivered_recently(order.delivered_at, now):
         return []
     bought = set(session.scalars(select(ServicePurchase.service_id).where(ServicePurchase.order_id == order_id)))
     products = [line.product for line in order.lines]
-    offers = []
-    for service in load_services(session):
-        if service.kind not in AFTER_DELIVERY_KINDS or service.id in bought:
-            continue
-        product = _first_covered(service, products)
-        if product is not None:
-            offers.append(_offer(service, product))
-    return offers[:AFTER_DELIVERY_LIMIT]
+    fitting = [s for s in load_services(session) if s.kind in AFTER_DELIVERY_KINDS and s.id not in bought]
+    covered = [(s, _first_covered(s, products)) for s in in_model_order(fitting, ranked_codes)]
+    return [_offer(s, product) for s, product in covered if product is not None][:AFTER_DELIVERY_LIMIT]

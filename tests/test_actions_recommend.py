@@ -13,6 +13,8 @@ import json
 import threading
 import time
 from dataclasses import replace
+from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -28,6 +30,7 @@ from actions.recommend import (
     ActionRecommendCoupons,
     ActionRecommendProducts,
     ActionRecommendServices,
+    SERVICE_CANDIDATES,
 )
 from recommender.serving.schemas import RecommendBody
 from store.models import CouponGrant, ItemKind, Product, RecEventType, RecommendationEvent
@@ -394,3 +397,113 @@ def test_typed_feedback_applies_to_the_latest_picks(store, session_factory):
     assert dismissed == latest and out.text.startswith("Got it")
     nothing = run_action(ActionNotInterested(), tracker("stop suggesting that", sender_id="fresh"))
     assert "couldn't find" in nothing.text
+
+
+# --- services: the rules choose which, the model orders them ------------------------------------------
+
+
+def service_events(factory, sender_id="conv-1") -> list[tuple[int, str, bool]]:
+    return [(e.item_id, e.model_version, e.fallback) for e in events(factory, sender_id) if e.kind == ItemKind.SERVICE]
+
+
+def delivered_order(factory, store, number: str, products: list[str]) -> None:
+    """A delivered order of Carol's (two days ago) with one of each product."""
+    from store.models import Order, OrderLine, OrderStatus
+    from tests.store_factory import NOW
+
+    with factory() as s, s.begin():
+        lines = [OrderLine(product_id=store[key], quantity=1, unit_price=Decimal("10")) for key in products]
+        s.add(Order(order_number=number, customer_id=store["carol"], status=OrderStatus.DELIVERED,
+                    placed_at=NOW - timedelta(days=5), shipped_at=NOW - timedelta(days=4),
+                    delivered_at=NOW - timedelta(days=2), lines=lines, total=Decimal("10") * len(lines)))
+
+
+def test_services_come_in_the_models_order_with_its_version(model_server, session_factory, store):
+    model_server.body = {"model_version": "gpt/svc", "items": [
+        item("kettle_setup", 0.0), item("HAUL_AWAY", -0.1), item("warranty", -0.5)]}  # no gift_wrap: after them
+    out = run_action(ActionRecommendServices(), tracker("what services can I get?", customer=ALICE))
+    expected = [store["kettle_setup"], store["warranty"], store["gift_wrap"]]  # the rules' order: warranty first
+    assert service_events(session_factory) == [(i, "gpt/svc", False) for i in expected]
+    text = out.text
+    assert text.index("Kettle Descaling Plan") < text.index("Extended Warranty") < text.index("Gift Wrapping")
+    [request] = model_server.requests
+    assert request["kind"] == "service" and request["customer_id"] == ALICE and request["explain"] is False
+    assert request["k"] == SERVICE_CANDIDATES
+    RecommendBody.model_validate_json(json.dumps(request))
+
+
+def test_the_model_chooses_which_allowed_services_fit_the_limit(model_server, session_factory, store, monkeypatch):
+    monkeypatch.setattr("actions.services.SERVICE_LIMIT", 2)
+    model_server.body = {"model_version": "m", "items": [item("kettle_setup", 0.0), item("gift_wrap", -0.1)]}
+    run_action(ActionRecommendServices(), tracker("what services can I get?", customer=ALICE))
+    assert [i for i, _, _ in service_events(session_factory)] == [store["kettle_setup"], store["gift_wrap"]]
+
+
+def test_a_service_the_rules_do_not_allow_is_never_offered(model_server, session_factory, store):
+    model_server.body = {"model_version": "m", "items": [
+        item("gift_wrap", 0.0), item("kettle_setup", -0.1), item("warranty", -0.2)]}
+    out = run_action(ActionRecommendServices(), tracker("warranty for electronics?", customer=ALICE))
+    assert "Extended Warranty" in out.text and "Gift Wrapping" not in out.text and "Kettle" not in out.text
+    assert service_events(session_factory) == [(store["warranty"], "m", False)]
+    # The model ranked none of what the rules allow here: the rules' order, recorded as theirs.
+    model_server.body = {"model_version": "m", "items": [item("gift_wrap", 0.0)]}
+    again = run_action(ActionRecommendServices(), tracker("warranty for electronics?", customer=ALICE,
+                                                          sender_id="conv-2"))
+    assert "Extended Warranty" in again.text and "Gift Wrapping" not in again.text
+    assert service_events(session_factory, "conv-2") == [(store["warranty"], "rules-v0", True)]
+
+
+def test_after_delivery_services_come_in_the_models_order(model_server, session_factory, store):
+    delivered_order(session_factory, store, "SO30000001", ["speaker", "kettle", "trail"])
+    model_server.body = {"model_version": "gpt/svc", "items": [
+        item("gift_wrap", 0.0), item("kettle_setup", -0.1), item("warranty", -0.2)]}  # gift wrap: not after delivery
+    out = run_action(ActionOrderStatus(), tracker("status of SO30000001", customer=CAROL))
+    assert out.text.startswith("Order SO30000001")
+    assert "help with your Electric Kettle" in out.text and "Gift Wrapping" not in out.text
+    assert out.text.index("Kettle Descaling Plan") < out.text.index("Extended Warranty")
+    assert service_events(session_factory) == [(store["kettle_setup"], "gpt/svc", False),
+                                               (store["warranty"], "gpt/svc", False)]
+    [request] = model_server.requests
+    assert request["kind"] == "service" and request["customer_id"] == CAROL
+
+
+def test_no_model_call_for_an_order_delivered_too_long_ago(model_server, store):
+    run_action(ActionOrderStatus(), tracker("status of SO10000002", customer=ALICE))
+    assert model_server.requests == []
+
+
+@pytest.mark.parametrize("failure", ["slow", "error", "malformed"])
+def test_services_keep_the_rules_order_when_the_model_cannot_answer(model_server, session_factory, store, failure):
+    model_server.body = {"model_version": "m", "items": [item("kettle_setup", 0.0), item("gift_wrap", -0.1)]}
+    if failure == "slow":
+        model_server.delay_s = 3.0
+    elif failure == "error":
+        model_server.status = 500
+    else:
+        model_server.body = {"things": []}
+    delivered_order(session_factory, store, "SO30000001", ["speaker", "kettle"])
+    started = time.monotonic()
+    owned = run_action(ActionRecommendServices(), tracker("what services can I get?", customer=ALICE))
+    status = run_action(ActionOrderStatus(), tracker("status of SO30000001", customer=CAROL, sender_id="conv-2"))
+    assert time.monotonic() - started < 3.5  # two turns, each bounded by the 0.5 s timeout
+    text = owned.text
+    assert text.index("Extended Warranty") < text.index("Gift Wrapping") < text.index("Kettle Descaling Plan")
+    rules = [store["warranty"], store["gift_wrap"], store["kettle_setup"]]
+    assert service_events(session_factory) == [(i, "rules-v0", True) for i in rules]
+    assert "SO30000001" in status.text and status.text.index("Extended Warranty") < status.text.index("Kettle Descaling")
+    assert service_events(session_factory, "conv-2") == [(store["warranty"], "rules-v0", True),
+                                                         (store["kettle_setup"], "rules-v0", True)]
+
+
+def test_services_for_visitors_and_without_consent(model_server, session_factory, store):
+    from store.models import Customer
+
+    model_server.body = {"model_version": "m", "items": [item("gift_wrap", 0.0)]}
+    visitor = run_action(ActionRecommendServices(), tracker("warranty for electronics?", sender_id="anon"))
+    assert "Extended Warranty" in visitor.text and model_server.requests == []  # nothing to personalise
+    assert service_events(session_factory, "anon") == [(store["warranty"], "rules-v0", True)]
+    with session_factory() as s, s.begin():
+        s.get(Customer, store["bob"]).consent_personalization = False
+    run_action(ActionRecommendServices(), tracker("有什么服务", customer=BOB, sender_id="conv-bob"))
+    [request] = model_server.requests
+    assert request["customer_id"] is None and request["kind"] == "service"
