@@ -36,6 +36,7 @@ class TrainConfig:
     # --- serialization ---
     max_note_tokens: int = 32  # each consultation note is cut to this many text tokens
     max_conversation_tokens: int = 32  # the current conversation keeps its last this many tokens
+    purchase_marker: bool = True  # write <purchase> before each item token; without it a purchase is its item token alone
     note_max_age_days: float | None = 30.0  # consultation notes older than this at prediction time are left out (None = keep all)
     note_outcome_days: float = 7.0  # a purchase this soon after a consultation note is that note's outcome (see below)
 
@@ -97,6 +98,7 @@ class TrainConfig:
 #: What a model saved before a key existed was trained with (``TrainConfig.load`` fills them in), so an
 #: older model keeps reading its inputs the way it learned them rather than under today's defaults.
 BEFORE_KEY_EXISTED: dict[str, Any] = {
+    "purchase_marker": True,
     "note_max_age_days": None,
     "note_outcome_days": 7.0,
     "pretrain_note_outcomes": False,
@@ -138,9 +140,11 @@ PRESETS: dict[str, dict[str, Any]] = {
                   max_pretrain_minutes=6.5, max_finetune_minutes=7.5, torch_threads=1),
     # Item-only sequence files (no text): the same model and time caps as small, but many more cuts and
     # epochs (early stopping and the caps end them), since one cut per history is a few dozen steps an epoch.
-    "items": dict(pretrain_epochs=6, pretrain_cuts_per_history=8, finetune_epochs=40, finetune_cuts_per_history=8,
-                  patience=3, max_valid_examples=1000, max_pretrain_minutes=6.5, max_finetune_minutes=7.5,
-                  torch_threads=1),
+    # No <purchase> marker: an item token is already unambiguous, and without text the marker only
+    # doubles every sequence, so the same context holds the same items at half the tokens.
+    "items": dict(purchase_marker=False, context_tokens=64, pretrain_epochs=6,
+                  pretrain_cuts_per_history=8, finetune_epochs=40, finetune_cuts_per_history=8, patience=3,
+                  max_valid_examples=1000, max_pretrain_minutes=6.5, max_finetune_minutes=7.5, torch_threads=1),
     # A GPU: bigger model, longer context, more epochs.
     "base": dict(
         bpe_vocab_size=8000,

@@ -31,6 +31,11 @@ def _catalog_text(item: Item) -> str:
     return " / ".join(part for part in (item.name_en, item.name_zh, item.category, item.brand) if part)
 
 
+def describes(item: Item) -> bool:
+    """Whether the catalog says anything about ``item`` beyond its key (a sequence file's items do not)."""
+    return bool(item.category or item.brand or {item.name_en, item.name_zh} - {item.key, ""})
+
+
 def tokenizer_texts(dataset: Dataset, split: Split) -> list[str]:
     """The text BPE is trained on: catalog names and the TRAIN split's consultation notes."""
     texts = [_catalog_text(item) for item in dataset.items]
@@ -63,7 +68,8 @@ def pretraining_sequences(
 
     Catalog lines tie each item token to its names both ways
     (``<catalog> <item_i> text`` and ``<catalog> text <rec> <item_i>``), so
-    text learns to point at items; notes appear as plain text; each train
+    text learns to point at items (only items the catalog ``describes``: a
+    sequence file's bare ids would only teach the model to spell them); notes appear as plain text; each train
     history gives ``pretrain_cuts_per_history`` serialized prefixes (always
     including its last purchase) followed by the item bought there. With
     ``pretrain_note_outcomes`` each note with an outcome also gives two short
@@ -73,7 +79,7 @@ def pretraining_sequences(
     layout, budget = serializer.layout, config.context_tokens
     bos, eos, cat, rec = (layout.id(t) for t in ("<bos>", "<eos>", "<catalog>", "<rec>"))
     sequences: list[list[int]] = []
-    for item in dataset.items:
+    for item in filter(describes, dataset.items):
         text = list(serializer.text_ids(_catalog_text(item)))[: budget - 6]
         token = layout.item_token(item.index)
         sequences.append([bos, cat, token, *text, eos])

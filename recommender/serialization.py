@@ -5,7 +5,8 @@ Pretraining, fine-tuning, evaluation, evidence and serving all call
 
     <bos> <lang_xx> <tier_xx>  [events, oldest first]  <now> conversation text  <rec>
 
-An event is a purchase (``<purchase> <item_i>``, followed for a consumable
+An event is a purchase (``<purchase> <item_i>``, or ``<item_i>`` alone
+without ``purchase_marker``, followed for a consumable
 by a due token ``<due_k>``: the time since that purchase over the item's
 repurchase cycle, bucketed) or a consultation note (``<note>`` text),
 preceded by a coarse gap token (``<gap_1w>``...) measuring its distance to
@@ -79,9 +80,11 @@ class Serializer:
         use_text: bool = True,
         repurchase_days: Sequence[int | None] = (),
         note_max_age_days: float | None = None,
+        purchase_marker: bool = True,
     ) -> None:
         """``repurchase_days``: each item's cycle by dense index (None: not a consumable; empty: no due tokens);
-        ``note_max_age_days``: notes older than this at prediction time are left out (None: keep all)."""
+        ``note_max_age_days``: notes older than this at prediction time are left out (None: keep all);
+        ``purchase_marker``: write ``<purchase>`` before each purchase's item token."""
         if repurchase_days and len(repurchase_days) != layout.n_items:
             raise ValueError(f"repurchase_days has {len(repurchase_days)} entries for {layout.n_items} items")
         self.repurchase_days = tuple(repurchase_days)
@@ -91,6 +94,7 @@ class Serializer:
         self.max_note_tokens = max_note_tokens
         self.max_conversation_tokens = max_conversation_tokens
         self.use_text = use_text
+        self.purchase_marker = purchase_marker
         self.note_max_age = timedelta(days=note_max_age_days) if note_max_age_days is not None else None
         self._text_cache: dict[str, tuple[int, ...]] = {}
         # Header (3), a gap + <now> + <rec>, and one event must always fit.
@@ -103,7 +107,8 @@ class Serializer:
         """The serializer a model trained with ``config`` reads its inputs with."""
         return cls(tokenizer, layout, budget=config.context_tokens, max_note_tokens=config.max_note_tokens,
                    max_conversation_tokens=config.max_conversation_tokens, use_text=use_text,
-                   repurchase_days=repurchase_days, note_max_age_days=config.note_max_age_days)
+                   repurchase_days=repurchase_days, note_max_age_days=config.note_max_age_days,
+                   purchase_marker=config.purchase_marker)
 
     def text_ids(self, text: str) -> tuple[int, ...]:
         """BPE ids of plain ``text`` (no special tokens), cached."""
@@ -118,8 +123,9 @@ class Serializer:
         if history is None:
             return []
         layout = self.layout
+        marker = (layout.id("<purchase>"),) if self.purchase_marker else ()
         found = [
-            Event("purchase", i, p.time, (layout.id("<purchase>"), layout.item_token(p.item), *self._due(p, now)))
+            Event("purchase", i, p.time, (*marker, layout.item_token(p.item), *self._due(p, now)))
             for i, p in enumerate(history.purchases)
             if p.time < now
         ]

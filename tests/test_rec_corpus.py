@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from recommender.config import preset
-from recommender.corpus import finetune_examples, note_outcomes, pretraining_sequences
+from recommender.corpus import describes, finetune_examples, note_outcomes, pretraining_sequences
 from recommender.dataset import Dataset, History, Item, Note, Purchase, leave_one_out
 from recommender.serialization import Serializer
 from recommender.tokenizer import train_tokenizer
@@ -99,6 +99,17 @@ def test_pretraining_pairs_end_at_the_outcome_and_only_when_text_is_used(vocab):
         if use_text:
             # One pair has the note as a past event, the other as the current conversation.
             assert sum(layout.id("<note>") in s for s in pairs) == len(split.train)
+
+
+def test_catalog_lines_only_for_items_the_catalog_describes(vocab):
+    tokenizer, layout = vocab
+    described = _dataset()
+    bare = replace(described, items=tuple(Item(i, f"P{i}", f"P{i}", f"P{i}", "", "", 0.0, None) for i in range(N_ITEMS)))
+    assert all(describes(item) for item in described.items) and not any(describes(item) for item in bare.items)
+    serializer = Serializer(tokenizer, layout, budget=64, max_note_tokens=8, max_conversation_tokens=8)
+    for dataset, lines in ((described, 2 * N_ITEMS), (bare, 0)):
+        sequences = pretraining_sequences(dataset, leave_one_out(dataset), serializer, preset("tiny"), random.Random(0))
+        assert sum(s[1] == layout.id("<catalog>") for s in sequences) == lines
 
 
 def test_text_targets_are_the_purchases_right_after_a_note_or_a_spoken_conversation(vocab):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -11,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from recommender.dataset import History, Note, Purchase, leave_one_out
-from recommender.config import preset
+from recommender.config import TrainConfig, preset
 from recommender.corpus import finetune_examples, pretraining_sequences
 from recommender.serialization import CONVERSATION, Serializer, collate, due_token, gap_token
 from recommender.tokenizer import load_tokenizer, save_tokenizer, train_tokenizer
@@ -98,6 +99,29 @@ def test_without_text_no_note_or_conversation_token(vocab):
     assert text_ids == [] and layout.id("<note>") not in ids
     assert ids == [layout.id("<bos>"), layout.id("<lang_zh>"), layout.id("<tier_silver>"), layout.id("<gap_1w>"),
                    layout.id("<purchase>"), layout.item_token(4), layout.id("<now>"), layout.id("<rec>")]
+
+
+def test_without_the_purchase_marker_a_purchase_is_its_item_token(vocab):
+    tokenizer, layout = vocab
+    serializer = Serializer(tokenizer, layout, budget=24, max_note_tokens=8, max_conversation_tokens=8,
+                            use_text=False, purchase_marker=False)
+    purchases = tuple(Purchase(NOW - timedelta(hours=20 - d), d % N_ITEMS) for d in range(20))
+    ids = serializer.encode(History("c", "en", "gold", purchases, ()), NOW)
+    assert layout.id("<purchase>") not in ids
+    # Header 3 + <gap_1d> + <now> <rec> leave 18 tokens: 18 purchases instead of the marker's 9, newest kept.
+    assert ids[4:-2] == [layout.item_token(p.item) for p in purchases[-18:]]
+    marked = make_serializer(vocab, budget=24, use_text=False).encode(History("c", "en", "gold", purchases, ()), NOW)
+    assert marked.count(layout.id("<purchase>")) == 9
+
+
+def test_models_saved_before_the_marker_switch_keep_the_marker(tmp_path):
+    config = preset("items")
+    assert config.purchase_marker is False and preset("small").purchase_marker is True
+    config.save(tmp_path / "config.json")
+    values = json.loads((tmp_path / "config.json").read_text())
+    del values["purchase_marker"]
+    (tmp_path / "config.json").write_text(json.dumps(values))
+    assert TrainConfig.load(tmp_path / "config.json").purchase_marker is True
 
 
 def test_anonymous_visitor_is_served_from_the_conversation(vocab):
