@@ -1,4 +1,9 @@
-"""What the benchmark's customers say: plain custom-action turns and recommendation turns, in two languages."""
+"""What the benchmark's customers say: plain custom-action turns and recommendation turns, in two languages.
+
+Plain turns are custom actions that answer from the store's data and never
+call the model server. (An order-status answer about a recently delivered
+order now asks the model to order its service offers, so it is not plain.)
+"""
 
 from __future__ import annotations
 
@@ -23,7 +28,7 @@ LINES: dict[str, dict[str, tuple[Line, ...]]] = {
     "en": {
         PLAIN: (
             Line(PLAIN, "what are your delivery options?", "action_delivery_info"),
-            Line(PLAIN, "where is my order?", "action_order_status"),
+            Line(PLAIN, "what is your return policy?", "action_return_policy"),
         ),
         RECOMMEND: (
             Line(RECOMMEND, "can you recommend something for me?", "action_recommend_products"),
@@ -33,7 +38,7 @@ LINES: dict[str, dict[str, tuple[Line, ...]]] = {
     "zh": {
         PLAIN: (
             Line(PLAIN, "你们有哪些配送方式？", "action_delivery_info"),
-            Line(PLAIN, "我的订单到哪了？", "action_order_status"),
+            Line(PLAIN, "退货政策是什么？", "action_return_policy"),
         ),
         RECOMMEND: (
             Line(RECOMMEND, "有什么推荐的吗？", "action_recommend_products"),
