@@ -60,8 +60,34 @@ def top_k(scores: np.ndarray, allowed: np.ndarray, k: int, *, kind: str = "produ
     return [Ranked(kind=kind, index=int(i), score=float(scores[i])) for i in best]
 
 
+@dataclass(frozen=True)
+class ProductTable:
+    """The per-product facts the product rules read, as arrays over one catalog sequence.
+
+    Built once per catalog read (the model server builds one per batch), so a
+    request's mask costs a few vector operations instead of a pass of Python
+    over every product; ``product_mask`` is the one place the rules combine.
+    """
+
+    products: Sequence[Product]
+    sellable: np.ndarray  # bool: ``is_sellable``
+    category_ids: np.ndarray  # int, -1 for none
+    prices: np.ndarray  # float64
+
+    @classmethod
+    def of(cls, products: Sequence[Product]) -> ProductTable:
+        """The table of ``products`` (in dense item order)."""
+        return cls(
+            products=products,
+            sellable=np.array([is_sellable(p) for p in products], dtype=bool),
+            category_ids=np.array([p.category_id if p.category_id is not None else -1 for p in products],
+                                  dtype=np.int64),
+            prices=np.array([float(p.price) for p in products], dtype=np.float64),
+        )
+
+
 def product_mask(
-    products: Sequence[Product],
+    products: Sequence[Product] | ProductTable,
     *,
     now: datetime,
     last_bought: Mapping[int, datetime] | None = None,
@@ -71,25 +97,24 @@ def product_mask(
     """Which products may be recommended now.
 
     Args:
-        products: The catalog in dense item order.
+        products: The catalog in dense item order, or its ``ProductTable``.
         now: The time of the recommendation.
         last_bought: Dense index -> when the customer last bought it; such an
             item is allowed again only once it is a consumable that is due.
         category_id: Keep only this category.
         max_price: Keep only products at or below this price (the customer's budget).
     """
-    last_bought = last_bought or {}
-    limit = Decimal(str(max_price)) if max_price is not None else None
-    return np.array(
-        [
-            is_sellable(product)
-            and (i not in last_bought or consumable_due(product, last_bought[i], now))
-            and (category_id is None or product.category_id == category_id)
-            and (limit is None or Decimal(product.price) <= limit)
-            for i, product in enumerate(products)
-        ],
-        dtype=bool,
-    )
+    table = products if isinstance(products, ProductTable) else ProductTable.of(products)
+    allowed = table.sellable.copy()
+    if category_id is not None:
+        allowed &= table.category_ids == category_id
+    if max_price is not None:
+        # Both sides are parsed from the same decimal text, so a price equal to the budget compares equal.
+        allowed &= table.prices <= float(Decimal(str(max_price)))
+    for index, bought in (last_bought or {}).items():
+        if allowed[index] and not consumable_due(table.products[index], bought, now):
+            allowed[index] = False
+    return allowed
 
 
 def service_mask(services: Sequence[Service], owned_or_buying: Sequence[Product]) -> np.ndarray:

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from recommender.ranking import coupon_mask, coupon_scores, product_mask, service_mask, service_scores, top_k
+from recommender.ranking import (ProductTable, coupon_mask, coupon_scores, product_mask, service_mask, service_scores,
+                                 top_k)
 from store.models import Coupon, Customer, Product, Service, ServiceScope, Tier
 from store.rules import consumable_due, coupon_eligibility, is_sellable, service_applies
 
@@ -62,6 +63,31 @@ def test_products_never_break_a_rule_and_fill_k(products, data):
     finite = [r.score for r in ranked if not np.isnan(r.score)]
     assert finite == sorted(finite, reverse=True)
     assert all(not np.isnan(r.score) for r in ranked[: len(finite)])  # NaN scores come last
+
+
+@settings(max_examples=60, deadline=None)
+@given(products=products_st, data=st.data())
+def test_the_product_table_applies_exactly_the_rules(products, data):
+    cents = data.draw(st.lists(st.integers(1, 50000), min_size=len(products), max_size=len(products)))
+    for product_row, cent in zip(products, cents):
+        product_row.price = Decimal(cent) / 100
+    n = len(products)
+    last_bought = {i: NOW - timedelta(days=data.draw(st.integers(0, 90)))
+                   for i in data.draw(st.sets(st.integers(0, n - 1), max_size=n))}
+    category = data.draw(st.sampled_from([None, 1, 2]))
+    # A budget equal to some product's price must keep that product.
+    max_price = data.draw(st.sampled_from([None, 0.5, float(products[0].price), products[-1].price]))
+    expected = [
+        is_sellable(p) and (i not in last_bought or consumable_due(p, last_bought[i], NOW))
+        and (category is None or p.category_id == category)
+        and (max_price is None or p.price <= Decimal(str(max_price)))
+        for i, p in enumerate(products)
+    ]
+    table = ProductTable.of(products)
+    for source in (products, table):
+        mask = product_mask(source, now=NOW, last_bought=last_bought, category_id=category, max_price=max_price)
+        assert mask.tolist() == expected
+    assert table.sellable.tolist() == [is_sellable(p) for p in products]  # the table is not changed by a mask
 
 
 @settings(max_examples=80, deadline=None)

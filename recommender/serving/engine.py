@@ -231,15 +231,14 @@ class RecommendationEngine:
                 candidates: list[Candidate], now: datetime) -> dict[str, Any]:
         request, history = item.request, item.history
         product_logp = rows[0]
-        present = [i for i, p in enumerate(catalog.products) if p is not None]
-        products = [catalog.products[i] for i in present]
+        present, products = catalog.present, catalog.listed
         last_bought = {p.item: p.time for p in history.purchases} if history else {}
         owned = [catalog.products[i] for i in last_bought if catalog.products[i] is not None]
         if request.kind == "product":
             allowed = np.zeros(len(catalog.products), dtype=bool)
-            position = {i: j for j, i in enumerate(present)}
+            position = catalog.slot_of
             allowed[present] = product_mask(
-                products, now=now, last_bought={position[i]: t for i, t in last_bought.items() if i in position},
+                catalog.table, now=now, last_bought={position[i]: t for i, t in last_bought.items() if i in position},
                 category_id=item.category_id, max_price=request.budget)
             ranked = top_k(product_logp, allowed, request.k, kind="product")
             because = {r.index: r.index for r in ranked}

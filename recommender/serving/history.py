@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from recommender.dataset import History, Note, Purchase
+from recommender.ranking import ProductTable
 from store.models import Category, Consultation, Coupon, Customer, Order, OrderLine, OrderStatus, Product, Service
 
 
@@ -51,6 +53,27 @@ class Catalog:
     coupons: tuple[Coupon, ...]
     categories: Mapping[str, int]
     index_of: Mapping[int, int]  # product id -> dense model index
+
+    # Derived once per batch, not per request (each is a pass over the whole catalog).
+    @cached_property
+    def present(self) -> list[int]:
+        """Dense indices of the products that still exist."""
+        return [i for i, p in enumerate(self.products) if p is not None]
+
+    @cached_property
+    def listed(self) -> list[ProductRow]:
+        """The existing products, in ``present`` order."""
+        return [self.products[i] for i in self.present]  # type: ignore[misc]
+
+    @cached_property
+    def slot_of(self) -> dict[int, int]:
+        """Dense index -> position in ``present``."""
+        return {i: j for j, i in enumerate(self.present)}
+
+    @cached_property
+    def table(self) -> ProductTable:
+        """The rules' facts about ``listed`` as arrays (``recommender.ranking.product_mask``)."""
+        return ProductTable.of(self.listed)  # type: ignore[arg-type]
 
 
 def read_catalog(session: Session, item_keys: tuple[str, ...], *, services: bool = True,
