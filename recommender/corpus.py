@@ -69,9 +69,10 @@ def pretraining_sequences(
     Catalog lines tie each item token to its names both ways
     (``<catalog> <item_i> text`` and ``<catalog> text <rec> <item_i>``), so
     text learns to point at items (only items the catalog ``describes``: a
-    sequence file's bare ids would only teach the model to spell them); notes appear as plain text; each train
-    history gives ``pretrain_cuts_per_history`` serialized prefixes (always
-    including its last purchase) followed by the item bought there. With
+    sequence file's bare ids would only teach the model to spell them);
+    notes appear as plain text; each train history gives
+    ``pretrain_cuts_per_history`` serialized prefixes (always including its
+    last purchase) followed by the item bought there. With
     ``pretrain_note_outcomes`` each note with an outcome also gives two short
     pairs ending in that outcome: the note as the only past event, and the
     note as the current conversation of an anonymous visitor (cold start).
