@@ -60,6 +60,7 @@ class TrainConfig:
     text_target_weight: float = 5.0  # loss weight of next-item targets right after consultation text (others weigh 1)
     patience: int = 2  # epochs without a better validation NDCG@10 before stopping
     copy_head_dim: int = 64  # width of the repeat (copy) head's query/key; 0 = no copy head
+    copy_head_explore_new_only: bool = False  # the LM's own distribution covers only products not in the input (RepeatNet)
 
     # --- shared optimisation ---
     weight_decay: float = 0.01
@@ -142,7 +143,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     # epochs (early stopping and the caps end them), since one cut per history is a few dozen steps an epoch.
     # No <purchase> marker: an item token is already unambiguous, and without text the marker only
     # doubles every sequence, so the same context holds the same items at half the tokens.
-    "items": dict(purchase_marker=False, context_tokens=64, pretrain_epochs=6,
+    # A film rated (or a product bought) once is rarely next again: repeats go through the copy head's gate.
+    "items": dict(purchase_marker=False, context_tokens=64, copy_head_explore_new_only=True, pretrain_epochs=6,
                   pretrain_cuts_per_history=8, finetune_epochs=40, finetune_cuts_per_history=8, patience=3,
                   max_valid_examples=1000, max_pretrain_minutes=6.5, max_finetune_minutes=7.5, torch_threads=1),
     # A GPU: bigger model, longer context, more epochs.

@@ -93,7 +93,7 @@ def add_adapter(base: PreTrainedModel, config: TrainConfig, layout: TokenLayout)
     model = get_peft_model(base, lora)
     if config.copy_head_dim:
         torch.manual_seed(config.seed)
-        head = CopyHead(base.config.hidden_size, config.copy_head_dim)
+        head = CopyHead(base.config.hidden_size, config.copy_head_dim, config.copy_head_explore_new_only)
         model.add_module("copy_head", head.to(next(base.parameters()).device))
     return model
 

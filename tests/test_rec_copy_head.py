@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import torch
 
 from recommender.copy_head import CopyHead, item_log_probs
@@ -74,3 +76,38 @@ def test_gradients_are_finite_and_the_head_round_trips(tmp_path):
     with torch.no_grad():
         assert torch.equal(log_probs(head, lm_head, ids, mask, hidden, [0], [5]),
                            log_probs(again, lm_head, ids, mask, hidden, [0], [5]))
+
+
+def test_explore_new_only_leaves_past_items_to_the_gate(tmp_path):
+    head, lm_head, ids, mask, hidden = setup()
+    head.explore_new_only = True
+    with torch.no_grad():
+        head.gate.bias.fill_(-30.0)  # gate closed: no mass at all on items already in the input
+        closed = log_probs(head, lm_head, ids, mask, hidden, [0, 1], [5, 5])
+        head.gate.weight.zero_()
+        head.gate.bias.fill_(0.0)  # g = 0.5 exactly
+        half = log_probs(head, lm_head, ids, mask, hidden, [0, 1], [5, 5])
+    assert torch.allclose(closed.exp().sum(dim=1), torch.ones(2), atol=1e-5)
+    assert closed[0].exp()[[1, 3]].sum() < 1e-6 and closed[1].exp()[0] < 1e-6
+    # An open gate gives past items exactly its own share, and the explore share stays on new items.
+    assert torch.allclose(half[0].exp()[[1, 3]].sum(), torch.tensor(0.5), atol=1e-5)
+    assert torch.allclose(half[0].exp()[[0, 2, 4]].sum(), torch.tensor(0.5), atol=1e-5)
+    # Padding (id 0 -> clamped to item 0) does not hide item 0 in row 0.
+    assert closed[0].exp()[0] > 0
+    # Saved and reloaded with the switch; a head saved before it existed loads without it.
+    head.save(tmp_path)
+    assert CopyHead.load(tmp_path).explore_new_only is True  # type: ignore[union-attr]
+    sizes = json.loads((tmp_path / "copy_head.json").read_text())
+    del sizes["explore_new_only"]
+    (tmp_path / "copy_head.json").write_text(json.dumps(sizes))
+    assert CopyHead.load(tmp_path).explore_new_only is False  # type: ignore[union-attr]
+
+
+def test_explore_new_only_when_every_item_is_in_the_input():
+    head, lm_head, _, _, hidden = setup()
+    head.explore_new_only = True
+    ids = torch.tensor([[10, 11, 12, 13, 14, 6]])
+    with torch.no_grad():
+        head.gate.bias.fill_(-30.0)
+        out = log_probs(head, lm_head, ids, torch.ones(1, 6, dtype=torch.long), hidden[:1], [0], [5])
+    assert torch.isfinite(out).all() and torch.allclose(out.exp().sum(), torch.tensor(1.0), atol=1e-5)

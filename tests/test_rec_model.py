@@ -115,3 +115,15 @@ def test_a_local_pretrained_base_gets_item_tokens_and_lora(toy, tmp_path):
     assert model.serializer.layout.n_items == dataset.n_items
     assert model.score(split.test[:3]).shape == (3, dataset.n_items)
     assert lora_targets(base) == (["c_attn", "c_proj"], True)
+
+
+def test_explore_new_only_trains_and_reloads_with_its_head(toy, tmp_path):
+    dataset, split = toy
+    model = GPTRecommender("tiny", work_dir=tmp_path, copy_head_explore_new_only=True, **FAST)
+    model.fit(dataset, split, progress=False)
+    scores = model.score(split.test)
+    assert np.isfinite(scores).all()
+    assert np.allclose(np.exp(scores).sum(axis=1), 1.0, atol=1e-4)
+    again = GPTRecommender.load(tmp_path)
+    assert again.model.copy_head.explore_new_only is True
+    assert torch.allclose(torch.from_numpy(scores), torch.from_numpy(again.score(split.test)), atol=1e-5)
