@@ -387,17 +387,13 @@ class ActionRecommendCoupons(ShopAction):
         if turn.customer is None:
             say(dispatcher, turn.t("coupon.anonymous"))
             return []
-        ranked, version = await self._model_ranking(turn, tracker)
+        ranked, version = await model_ranking(turn, tracker, "coupon", COUPON_CANDIDATES)
         outcome = await turn.db(lambda session: grant_chat_coupon(session, turn, ranked, version))
         if outcome.text is None:
             say(dispatcher, turn.t("coupon.none"))
             return []
         say(dispatcher, "\n".join([turn.t("coupon.granted" if outcome.new else "coupon.already"), outcome.text]))
         return []
-
-    @staticmethod
-    async def _model_ranking(turn: Turn, tracker: Tracker) -> tuple[list[str] | None, str]:
-        return await model_ranking(turn, tracker, "coupon", COUPON_CANDIDATES)
 
 
 # --- services ----------------------------------------------------------------------------------------

@@ -91,9 +91,8 @@ def item_log_probs(
     start, stop = item_range
     query_states = hidden[rows, positions]
     logits = output_embeddings(query_states)[:, start:stop].float()
-    log_explore = torch.log_softmax(logits, dim=-1)
     if head is None:
-        return log_explore
+        return torch.log_softmax(logits, dim=-1)
     length = input_ids.shape[1]
     is_item = (input_ids >= start) & (input_ids < stop) & (attention_mask == 1)
     # The key of purchase j is read at its closing token when there is one (it has seen item and due state).
@@ -112,9 +111,10 @@ def item_log_probs(
     repeat = torch.zeros(len(rows), stop - start, device=hidden.device).scatter_add_(1, items, weights)
     if head.explore_new_only:
         # The explore distribution covers the products not in the input (all of them if the input holds every one).
-        seen = torch.zeros_like(log_explore).scatter_add_(1, items, allowed.float()) > 0
+        seen = torch.zeros_like(logits).scatter_add_(1, items, allowed.float()) > 0
         seen &= ~seen.all(dim=1, keepdim=True)
-        log_explore = torch.log_softmax(logits.masked_fill(seen, float("-inf")), dim=-1)
+        logits = logits.masked_fill(seen, float("-inf"))
+    log_explore = torch.log_softmax(logits, dim=-1)
     gate = head.gate(query_states).squeeze(-1).float()
     log_gate = torch.where(has_any, nn.functional.logsigmoid(gate), torch.full_like(gate, float("-inf")))
     log_keep = torch.where(has_any, nn.functional.logsigmoid(-gate), torch.zeros_like(gate))
