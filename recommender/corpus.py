@@ -6,7 +6,8 @@ builders here only decide WHICH histories, cut WHERE:
 
 - ``tokenizer_texts``: the text byte-level BPE is trained on;
 - ``pretraining_sequences``: step 1's self-supervised corpus;
-- ``finetune_examples``: step 2's next-item examples for one epoch.
+- ``finetune_examples``: step 2's next-item examples for one epoch;
+- ``service_examples``: step 2's next-service examples for one epoch.
 
 A note's *outcome* is the first purchase at most ``note_outcome_days`` after
 it (``note_outcomes``). Outcomes are where consultation text says the most
@@ -23,12 +24,16 @@ from dataclasses import replace
 from datetime import timedelta
 
 from recommender.config import TrainConfig
-from recommender.dataset import Dataset, Example, History, Item, Note, Split
+from recommender.dataset import Dataset, Example, History, Item, Note, ServiceItem, Split
 from recommender.serialization import Serializer
 
 
 def _catalog_text(item: Item) -> str:
     return " / ".join(part for part in (item.name_en, item.name_zh, item.category, item.brand) if part)
+
+
+def _service_text(service: ServiceItem) -> str:
+    return " / ".join(part for part in (service.name_en, service.name_zh, service.kind) if part)
 
 
 def describes(item: Item) -> bool:
@@ -38,7 +43,7 @@ def describes(item: Item) -> bool:
 
 def tokenizer_texts(dataset: Dataset, split: Split) -> list[str]:
     """The text BPE is trained on: catalog names and the TRAIN split's consultation notes."""
-    texts = [_catalog_text(item) for item in dataset.items]
+    texts = [_catalog_text(item) for item in dataset.items] + [_service_text(s) for s in dataset.services]
     texts += [note.text for history in split.train for note in history.notes]
     return texts
 
@@ -70,6 +75,7 @@ def pretraining_sequences(
     (``<catalog> <item_i> text`` and ``<catalog> text <rec> <item_i>``), so
     text learns to point at items (only items the catalog ``describes``: a
     sequence file's bare ids would only teach the model to spell them);
+    services get the same two catalog lines when the vocabulary has their tokens;
     notes appear as plain text; each train history gives
     ``pretrain_cuts_per_history`` serialized prefixes (always including its
     last purchase) followed by the item bought there. With
@@ -83,6 +89,11 @@ def pretraining_sequences(
     for item in filter(describes, dataset.items):
         text = list(serializer.text_ids(_catalog_text(item)))[: budget - 6]
         token = layout.item_token(item.index)
+        sequences.append([bos, cat, token, *text, eos])
+        sequences.append([bos, cat, *text, rec, token, eos])
+    for service in dataset.services[: layout.n_services]:
+        text = list(serializer.text_ids(_service_text(service)))[: budget - 6]
+        token = layout.service_token(service.index)
         sequences.append([bos, cat, token, *text, eos])
         sequences.append([bos, cat, *text, rec, token, eos])
     if serializer.use_text:
@@ -146,4 +157,25 @@ def finetune_examples(train: Sequence[History], limit: int, rng: random.Random, 
                                         conversation=note.text))
             else:
                 examples.append(Example(history=before, target=purchase.item, time=purchase.time))
+    return examples
+
+
+def service_examples(train: Sequence[History], limit: int, rng: random.Random, *,
+                     max_delay_days: float = 14.0) -> list[Example]:
+    """Next-service examples of the train histories for one epoch.
+
+    Up to ``limit`` service takes per history, each asked as the evaluation
+    and the server ask it: the history with the take's order
+    (``History.with_order_of``), at a time between 1 minute and
+    ``max_delay_days`` after the order (a service is offered at checkout and
+    after delivery alike).
+    """
+    examples = []
+    for history in train:
+        if not history.services:
+            continue
+        for take in rng.sample(history.services, min(limit, len(history.services))):
+            delay = timedelta(minutes=1) + timedelta(days=rng.uniform(0.0, max_delay_days))
+            examples.append(Example(history=history.with_order_of(take), target=take.service,
+                                    time=take.time + delay, kind="service"))
     return examples

@@ -17,6 +17,7 @@ report (``report.md``, ``report.json``, ``ndcg.png``) is written to ``--out``.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import inspect
 import json
 import multiprocessing
@@ -30,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from recommender.dataset import Dataset, Example, Split, leave_one_out, load_sequence_file, load_store
+from recommender.dataset import Dataset, Example, Split, leave_one_out, load_sequence_file, load_store, service_split
 from recommender.metrics import hit_rate_at_k, ndcg_at_k, rank_of_targets
 from recommender.protocol import Recommender
 
@@ -55,6 +56,7 @@ class ModelResult:
     peak_rss_delta_bytes: int | None = None
     cuda_peak_bytes: int | None = None
     config: dict[str, object] = field(default_factory=dict)
+    service_metrics: dict[str, float] = field(default_factory=dict)  # empty: no service tokens or no services
 
 
 @dataclass(frozen=True)
@@ -185,7 +187,22 @@ def _fit_and_score(name: str, dataset: Dataset, split: Split, options: ModelOpti
         train_seconds=report.train_seconds, score_seconds=score_seconds, epochs=report.epochs,
         best_valid_ndcg10=report.best_valid_ndcg10, peak_rss_delta_bytes=_peak_rss_since(baseline_rss),
         cuda_peak_bytes=report.peak_memory_bytes or None, config=describe() if describe else {},
+        service_metrics=_service_metrics(model, dataset),
     )
+
+
+def _service_metrics(model: Recommender, dataset: Dataset) -> dict[str, float]:
+    """The model's metrics on the held-out service takes, when it ranks services itself."""
+    from recommender.service_eval import service_metrics, service_ranks
+
+    if not dataset.n_services or not getattr(model, "knows_services", False):
+        return {}
+    services = service_split(dataset)
+    if not services.test:
+        return {}
+    score = model.score_services  # type: ignore[attr-defined]
+    return service_metrics(service_ranks(dataset, services.test, score(services.test)),
+                           service_ranks(dataset, services.valid, score(services.valid)))
 
 
 def _child(connection, name: str, dataset: Dataset, split: Split, options: ModelOptions, progress: bool) -> None:
@@ -242,7 +259,7 @@ def load_dataset(spec: str, database_url: str | None) -> Dataset:
 
 
 def _renamed(dataset: Dataset, name: str) -> Dataset:
-    return Dataset(name=name, items=dataset.items, histories=dataset.histories, has_text=dataset.has_text)
+    return dataclasses.replace(dataset, name=name)
 
 
 def describe_source(spec: str, database_url: str | None) -> str:
@@ -279,7 +296,19 @@ def evaluate(dataset: Dataset, models: Sequence[str], options: ModelOptions, out
                    else result.detail.splitlines()[0])
         _say(progress, f"[{position}/{len(models)}] {name}: {result.status}: {summary}")
         results.append(result)
-    write_report(out, dataset, split, results, options=asdict(options), source=source)
+    service_baselines = {}
+    if dataset.n_services:
+        from recommender.service_eval import evaluate_baselines
+
+        services = service_split(dataset)
+        if services.test:
+            service_baselines = evaluate_baselines(dataset, split, services)
+            _say(progress, f"services: {len(services.valid)} valid / {len(services.test)} test takes; "
+                 + ", ".join(f"{name} NDCG@3 {m['test_ndcg3']:.4f}" for name, m in service_baselines.items())
+                 + "".join(f", {r.name} NDCG@3 {r.service_metrics['test_ndcg3']:.4f}" for r in results
+                           if r.service_metrics))
+    write_report(out, dataset, split, results, options=asdict(options), source=source,
+                 service_baselines=service_baselines)
     _say(progress, f"report written to {out}/report.md, report.json, ndcg.png")
     return results
 

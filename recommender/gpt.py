@@ -152,3 +152,19 @@ class GPTRecommender:
     def score(self, examples: Sequence[Example]) -> np.ndarray:
         """Float32 ``[len(examples), n_items]`` log-probabilities over every catalog item."""
         return self.score_contexts([Context(history=e.history, now=e.time) for e in examples])
+
+    @property
+    def knows_services(self) -> bool:
+        """Whether the model has trained service tokens (it was trained on data with services)."""
+        _, serializer = self._ready()
+        return serializer.layout.n_services > 0
+
+    def score_services(self, examples: Sequence[Example]) -> np.ndarray:
+        """Float32 ``[len(examples), n_services]`` log-probabilities of the service taken next.
+
+        Raises:
+            ValueError: The model has no service tokens.
+        """
+        if not self.knows_services:
+            raise ValueError(f"{self.name} was trained without services")
+        return self.score_contexts([Context(history=e.history, now=e.time) for e in examples], kind="service")

@@ -134,22 +134,39 @@ def pick_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+def causal_lm_of(model: torch.nn.Module) -> PreTrainedModel:
+    """The causal LM inside a PEFT model (or ``model`` itself)."""
+    return model.get_base_model() if hasattr(model, "get_base_model") else model
+
+
 def next_product_log_probs(model: torch.nn.Module, batch: dict[str, torch.Tensor], layout: TokenLayout,
-                           rows: torch.Tensor | None = None, positions: torch.Tensor | None = None) -> torch.Tensor:
+                           rows: torch.Tensor | None = None, positions: torch.Tensor | None = None,
+                           hidden: torch.Tensor | None = None) -> torch.Tensor:
     """Log-probabilities ``[n, n_items]`` of the next product predicted at ``(rows, positions)``.
 
     Defaults to the last position (``<rec>``) of every row of a left-padded
     batch. The copy head, when the model has one, mixes its repeat
-    distribution in (``recommender.copy_head``).
+    distribution in (``recommender.copy_head``). ``hidden``: the transformer's
+    last hidden states of ``batch`` when the caller already has them.
     """
-    causal_lm = model.get_base_model() if hasattr(model, "get_base_model") else model
-    hidden = causal_lm.base_model(**batch).last_hidden_state
+    causal_lm = causal_lm_of(model)
+    if hidden is None:
+        hidden = causal_lm.base_model(**batch).last_hidden_state
     if rows is None or positions is None:
         rows = torch.arange(hidden.shape[0], device=hidden.device)
         positions = torch.full_like(rows, hidden.shape[1] - 1)
     closing = torch.tensor([layout.id(f"<due_{name}>") for name, _ in DUE_BUCKETS], device=hidden.device)
     return item_log_probs(hidden, batch["input_ids"], batch["attention_mask"], rows, positions,
                           causal_lm.get_output_embeddings(), layout.kind_range("product"), closing, copy_head_of(model))
+
+
+def service_log_probs(model: torch.nn.Module, states: torch.Tensor, layout: TokenLayout) -> torch.Tensor:
+    """Log-probabilities ``[n, n_services]`` of the next service after hidden ``states`` ``[n, hidden]``.
+
+    A softmax over the service tokens alone: which service, given that one is taken.
+    """
+    start, stop = layout.kind_range("service")
+    return torch.log_softmax(causal_lm_of(model).get_output_embeddings()(states)[:, start:stop].float(), dim=-1)
 
 
 def kind_logits(

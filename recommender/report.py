@@ -53,8 +53,13 @@ def dataset_summary(dataset: Dataset, split: Split) -> dict[str, object]:
 
 
 def write_report(out: Path, dataset: Dataset, split: Split, results: list[ModelResult], *,
-                 options: dict[str, object], source: str = "") -> None:
-    """Write the three report files into ``out`` (created if needed)."""
+                 options: dict[str, object], source: str = "",
+                 service_baselines: dict[str, dict[str, float]] | None = None) -> None:
+    """Write the three report files into ``out`` (created if needed).
+
+    ``service_baselines``: metrics of ``recommender.service_eval``'s baselines on the held-out
+    service takes (empty or None: the data has none).
+    """
     out.mkdir(parents=True, exist_ok=True)
     ratios = {"gpt_over_sasrec_ndcg10": ratio(results, "gpt", "sasrec"),
               "gpt_over_gpt_notext_ndcg10": ratio(results, "gpt", "gpt-notext")}
@@ -62,7 +67,7 @@ def write_report(out: Path, dataset: Dataset, split: Split, results: list[ModelR
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "dataset": dataset_summary(dataset, split) | {"source": source}, "options": options, "ratios": ratios,
         "environment": _environment(), "protocol": PROTOCOL_NOTE, "memory": MEMORY_NOTE,
-        "models": [asdict(r) for r in results],
+        "models": [asdict(r) for r in results], "service_baselines": service_baselines or {},
     }
     (out / "report.json").write_text(json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n",
                                      encoding="utf-8")
@@ -98,6 +103,7 @@ def _markdown(payload: dict, results: list[ModelResult]) -> str:
     lines += ["", "## Ratios on test NDCG@10", "",
               f"- GPT / SASRec: {_ratio_text(ratios['gpt_over_sasrec_ndcg10'])}",
               f"- GPT / GPT without consultation text: {_ratio_text(ratios['gpt_over_gpt_notext_ndcg10'])}", ""]
+    lines += _service_lines(payload["service_baselines"], results)
     problems = [r for r in results if r.status != "ok"]
     if problems:
         lines += ["## Models without numbers", ""]
@@ -112,6 +118,20 @@ def _markdown(payload: dict, results: list[ModelResult]) -> str:
         lines += [f"- `{r.name}`: `{json.dumps(r.config, default=str)}`" for r in configs]
         lines.append("")
     return "\n".join(lines)
+
+
+def _service_lines(baselines: dict[str, dict[str, float]], results: list[ModelResult]) -> list[str]:
+    rows = list(baselines.items()) + [(r.name, r.service_metrics) for r in results if r.service_metrics]
+    if not rows:
+        return []
+    from recommender.service_eval import __doc__ as protocol
+
+    lines = ["## Services: which one is taken with an order", "",
+             " ".join(protocol.split("\n\n")[0].split()), "",
+             "| model | HR@1 | HR@3 | NDCG@3 | MRR | valid NDCG@3 |", "|---|---|---|---|---|---|"]
+    lines += [f"| {name} | {m['test_hr1']:.4f} | {m['test_hr3']:.4f} | {m['test_ndcg3']:.4f} | {m['test_mrr']:.4f} "
+              f"| {m['valid_ndcg3']:.4f} |" for name, m in rows]
+    return lines + [""]
 
 
 def _plot(path: Path, title: str, results: list[ModelResult]) -> None:

@@ -8,7 +8,9 @@ Pretraining, fine-tuning, evaluation, evidence and serving all call
 An event is a purchase (``<purchase> <item_i>``, or ``<item_i>`` alone
 without ``purchase_marker``, followed for a consumable
 by a due token ``<due_k>``: the time since that purchase over the item's
-repurchase cycle, bucketed) or a consultation note (``<note>`` text),
+repurchase cycle, bucketed), a service taken with an order (``<service_k>``,
+right after the purchase it was for; only when the vocabulary has service
+tokens) or a consultation note (``<note>`` text),
 preceded by a coarse gap token (``<gap_1w>``...) measuring its distance to
 the prediction time, written only when it differs from the previous event's. Only events strictly before the prediction time
 are used; when the budget is short the oldest events go first, never the
@@ -34,13 +36,16 @@ from recommender.tokenizer import DUE_BUCKETS, GAP_BUCKETS, LANGUAGES, TIERS, To
 #: ``skip`` key of the current conversation (``Serializer.encode``); also the evidence kind naming it.
 CONVERSATION = "conversation"
 
+#: The service codes of a trained model's service tokens, by dense index, saved beside it.
+SERVICES_FILE = "services.json"
+
 #: Each item's repurchase cycle in days (null: not a consumable), by dense index, saved beside a trained model.
 CYCLES_FILE = "repurchase_days.json"
 
 
 @dataclass(frozen=True)
 class Event:
-    """One serialized event: ``kind`` is "purchase" or "note", ``position`` its index in the history tuple."""
+    """One serialized event: ``kind`` is "purchase", "service" or "note", ``position`` its index in the history tuple."""
 
     kind: str
     position: int
@@ -119,24 +124,37 @@ class Serializer:
         return ids
 
     def events(self, history: History | None, now: datetime) -> list[Event]:
-        """The history's events strictly before ``now``, oldest first, without gap tokens."""
+        """The history's events strictly before ``now``, oldest first, without gap tokens.
+
+        At one instant (one order): each purchase, then the services taken for
+        it, then the notes; ties keep history order.
+        """
         if history is None:
             return []
         layout = self.layout
         marker = (layout.id("<purchase>"),) if self.purchase_marker else ()
-        found = [
-            Event("purchase", i, p.time, (*marker, layout.item_token(p.item), *self._due(p, now)))
+        keyed: list[tuple[tuple[datetime, int, int], Event]] = [
+            ((p.time, 0, 2 * i), Event("purchase", i, p.time, (*marker, layout.item_token(p.item), *self._due(p, now))))
             for i, p in enumerate(history.purchases)
             if p.time < now
         ]
+        if layout.n_services:
+            line_of: dict[tuple[datetime, int], int] = {}
+            for i, p in enumerate(history.purchases):
+                line_of.setdefault((p.time, p.item), i)
+            for i, take in enumerate(history.services):
+                if take.time < now:
+                    line = line_of.get((take.time, take.item), len(history.purchases))
+                    keyed.append(((take.time, 0, 2 * line + 1),
+                                  Event("service", i, take.time, (layout.service_token(take.service),))))
         if self.use_text:
-            found += [
-                Event("note", i, n.time, (layout.id("<note>"), *self.text_ids(n.text)[: self.max_note_tokens]))
+            keyed += [
+                ((n.time, 1, i), Event("note", i, n.time, (layout.id("<note>"), *self.text_ids(n.text)[: self.max_note_tokens])))
                 for i, n in enumerate(history.notes)
                 if n.time < now and (self.note_max_age is None or now - n.time <= self.note_max_age)
             ]
-        # Purchases before notes at the same instant; ties within a kind keep history order.
-        return sorted(found, key=lambda e: (e.time, e.kind != "purchase", e.position))
+        keyed.sort(key=lambda pair: pair[0])
+        return [event for _, event in keyed]
 
     def _due(self, purchase: Purchase, now: datetime) -> tuple[int, ...]:
         cycle = self.repurchase_days[purchase.item] if self.repurchase_days else None

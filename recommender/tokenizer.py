@@ -93,6 +93,12 @@ class TokenLayout:
             raise IndexError(f"item {index} outside the catalog of {self.n_items}")
         return self.item_offset + index
 
+    def service_token(self, index: int) -> int:
+        """Token id of the service with dense index ``index``."""
+        if not 0 <= index < self.n_services:
+            raise IndexError(f"service {index} outside the catalog of {self.n_services}")
+        return self.service_offset + index
+
 
 def _catalog_tokens(n_items: int, n_services: int, n_coupons: int) -> list[str]:
     return (

@@ -13,7 +13,7 @@ products, at ``<rec>``, plus the same loss at every earlier ``<purchase>``
 of that input (one pass trains all of them). Early stopping on validation
 NDCG@10; resumable; reproducible from the seed. Artifacts in ``--out``::
 
-    config.json  items.json  repurchase_days.json  tokenizer/  base/  adapters/<name>/  checkpoint/  train_log.json
+    config.json  items.json  services.json  repurchase_days.json  tokenizer/  base/  adapters/<name>/  checkpoint/  train_log.json
 """
 
 from __future__ import annotations
@@ -33,10 +33,10 @@ from tqdm import tqdm
 from recommender.config import PRESETS, TrainConfig, preset
 from recommender.dataset import Dataset, Example, Split, leave_one_out, load_store
 from recommender.metrics import ndcg_at_k, rank_of_targets
-from recommender.model import (add_adapter, build_base, count_parameters, load_base, next_product_log_probs, pick_device,
-                               save_adapter, score_sequences)
-from recommender.corpus import finetune_examples, pretraining_sequences, tokenizer_texts
-from recommender.serialization import CYCLES_FILE, Serializer, collate
+from recommender.model import (add_adapter, build_base, causal_lm_of, count_parameters, load_base, next_product_log_probs,
+                               pick_device, save_adapter, score_sequences, service_log_probs)
+from recommender.corpus import finetune_examples, pretraining_sequences, service_examples, tokenizer_texts
+from recommender.serialization import CYCLES_FILE, SERVICES_FILE, Serializer, collate
 from recommender.tokenizer import LAYOUT_FILE, TokenLayout, extend_tokenizer, load_tokenizer, save_tokenizer, train_tokenizer
 
 
@@ -178,7 +178,8 @@ def after_text(input_ids: torch.Tensor, layout: TokenLayout) -> torch.Tensor:
     return (last_note > last_item) | spoken
 
 
-def next_item_loss(model, batch: dict[str, torch.Tensor], layout: TokenLayout, text_weight: float = 1.0) -> torch.Tensor:
+def next_item_loss(model, batch: dict[str, torch.Tensor], layout: TokenLayout, text_weight: float = 1.0,
+                   service_weight: float = 1.0) -> torch.Tensor:
     """Negative log-likelihood of the next product at every position whose next token is a product.
 
     Each serialized prefix ends ``<rec> <item_target>``; its earlier
@@ -189,17 +190,32 @@ def next_item_loss(model, batch: dict[str, torch.Tensor], layout: TokenLayout, t
     repeat distribution when there is one (``recommender.model.next_product_log_probs``).
     Targets right after consultation text (``after_text``) weigh ``text_weight``:
     they are a few in a prefix of dozens of purchases, and the only ones text can help.
+    When the vocabulary has service tokens, every position followed by one (after
+    the purchase it was taken for, or ``<rec>`` of a service example) adds
+    ``service_weight`` times the next-service cross-entropy over service tokens.
     """
     start, stop = layout.kind_range("product")
+    hidden = causal_lm_of(model).base_model(**batch).last_hidden_state
     following = batch["input_ids"][:, 1:]
-    is_target = (following >= start) & (following < stop) & (batch["attention_mask"][:, 1:] == 1)
+    live = batch["attention_mask"][:, 1:] == 1
+    is_target = (following >= start) & (following < stop) & live
     rows, positions = is_target.nonzero(as_tuple=True)
-    log_probs = next_product_log_probs(model, batch, layout, rows, positions)
-    losses = torch.nn.functional.nll_loss(log_probs, following[rows, positions] - start, reduction="none")
-    if text_weight == 1.0:
-        return losses.mean()
-    weights = torch.where(after_text(batch["input_ids"], layout)[rows, positions], text_weight, 1.0)
-    return (losses * weights).sum() / weights.sum()
+    loss = hidden.new_zeros((), dtype=torch.float32)
+    if len(rows):
+        log_probs = next_product_log_probs(model, batch, layout, rows, positions, hidden=hidden)
+        losses = torch.nn.functional.nll_loss(log_probs, following[rows, positions] - start, reduction="none")
+        if text_weight == 1.0:
+            loss = losses.mean()
+        else:
+            weights = torch.where(after_text(batch["input_ids"], layout)[rows, positions], text_weight, 1.0)
+            loss = (losses * weights).sum() / weights.sum()
+    if layout.n_services and service_weight:
+        first, last = layout.kind_range("service")
+        rows, positions = ((following >= first) & (following < last) & live).nonzero(as_tuple=True)
+        if len(rows):
+            log_probs = service_log_probs(model, hidden[rows, positions], layout)
+            loss = loss + service_weight * torch.nn.functional.nll_loss(log_probs, following[rows, positions] - first)
+    return loss
 
 
 def validate(model, serializer: Serializer, examples: tuple[Example, ...], config: TrainConfig, device) -> float:
@@ -211,9 +227,18 @@ def validate(model, serializer: Serializer, examples: tuple[Example, ...], confi
     return ndcg_at_k(rank_of_targets(scores.numpy(), np.array([e.target for e in examples])), 10)
 
 
-def _epoch_examples(split: Split, config: TrainConfig, rng: random.Random) -> list[Example]:
-    return finetune_examples(split.train, config.finetune_cuts_per_history, rng, note_cuts=config.finetune_note_cuts,
-                             note_outcome_days=config.note_outcome_days)
+def _epoch_examples(split: Split, config: TrainConfig, rng: random.Random, layout: TokenLayout) -> list[Example]:
+    examples = finetune_examples(split.train, config.finetune_cuts_per_history, rng,
+                                 note_cuts=config.finetune_note_cuts, note_outcome_days=config.note_outcome_days)
+    if layout.n_services and config.finetune_service_cuts:
+        examples += service_examples(split.train, config.finetune_service_cuts, rng,
+                                     max_delay_days=config.service_query_max_days)
+    return examples
+
+
+def target_token(layout: TokenLayout, example: Example) -> int:
+    """The token an example's input is followed by in training: its product or its service."""
+    return layout.service_token(example.target) if example.kind == "service" else layout.item_token(example.target)
 
 
 def finetune(model, serializer: Serializer, split: Split, config: TrainConfig, *, device: torch.device,
@@ -227,7 +252,7 @@ def finetune(model, serializer: Serializer, split: Split, config: TrainConfig, *
     rng = random.Random(config.seed + 1)
     layout = serializer.layout
     params = [p for p in model.parameters() if p.requires_grad]
-    per_epoch = len(_epoch_examples(split, config, random.Random(0)))
+    per_epoch = len(_epoch_examples(split, config, random.Random(0), layout))
     steps_per_epoch = -(-per_epoch // config.finetune_batch_size)
     optimizer, scheduler = _optimizer(params, config.finetune_lr, config, steps_per_epoch * config.finetune_epochs)
     start_epoch, log = 0, {"epochs": [], "best_valid_ndcg10": None, "best_epoch": 0, "seconds": 0.0, "tokens": 0}
@@ -246,12 +271,13 @@ def finetune(model, serializer: Serializer, split: Split, config: TrainConfig, *
     for epoch in range(start_epoch, config.finetune_epochs):
         model.train()
         started, losses = time.monotonic(), []
-        examples = _epoch_examples(split, config, rng)
-        sequences = [serializer.encode(e.history, e.time, conversation=e.conversation) + [layout.item_token(e.target)]
+        examples = _epoch_examples(split, config, rng, layout)
+        sequences = [serializer.encode(e.history, e.time, conversation=e.conversation) + [target_token(layout, e)]
                      for e in examples]
         batches = _batches(sequences, config.finetune_batch_size, rng, len)
         tokens = _run_epoch(
-            batches, lambda batch: next_item_loss(model, batch, layout, config.text_target_weight), losses,
+            batches, lambda batch: next_item_loss(model, batch, layout, config.text_target_weight,
+                                                  config.service_loss_weight), losses,
             params, optimizer, scheduler, config, device=device, pad_id=layout.id("<pad>"), deadline=deadline,
             desc=f"finetune {epoch + 1}/{config.finetune_epochs}", progress=progress,
         )
@@ -291,18 +317,20 @@ def train(dataset: Dataset, split: Split, config: TrainConfig, out_dir: str | Pa
     (out / "checkpoint").mkdir(parents=True, exist_ok=True)
     config.save(out / "config.json")
     (out / "items.json").write_text(json.dumps([item.key for item in dataset.items]) + "\n", encoding="utf-8")
+    (out / SERVICES_FILE).write_text(json.dumps([s.key for s in dataset.services]) + "\n", encoding="utf-8")
     cycles = [item.repurchase_days for item in dataset.items]
     (out / CYCLES_FILE).write_text(json.dumps(cycles) + "\n", encoding="utf-8")
     seed_everything(config.seed)
     if config.torch_threads:
         torch.set_num_threads(config.torch_threads)
     device = pick_device()
-    counts = dict(n_items=dataset.n_items)
+    counts = dict(n_items=dataset.n_items, n_services=dataset.n_services)
     if (out / "tokenizer" / LAYOUT_FILE).exists():
         # A resumed run or a new adapter (refresh) on an existing base keeps its vocabulary.
         tokenizer, layout = load_tokenizer(out / "tokenizer")
-        if layout.n_items != dataset.n_items:
-            raise ValueError(f"{out} was trained on {layout.n_items} items, the data has {dataset.n_items}")
+        if layout.n_items != dataset.n_items or layout.n_services not in (0, dataset.n_services):
+            raise ValueError(f"{out} was trained on {layout.n_items} items and {layout.n_services} services, "
+                             f"the data has {dataset.n_items} and {dataset.n_services}")
         base = load_base(base_model, layout) if base_model else build_base(config, layout)
     elif base_model:
         from transformers import AutoTokenizer
