@@ -209,6 +209,49 @@ async def test_services_and_coupons_obey_the_rules(trained, store):
             assert coupon_eligibility(coupon, person, now=utc_now(), times_granted=granted.get(coupon.id, 0)) is None
 
 
+def test_services_are_ranked_by_the_models_service_tokens(trained, tmp_path):
+    """The engine's service scores are the model's next-service log-probabilities; a service added to the
+    catalog after training ranks after every service the model knows."""
+    from datetime import datetime
+
+    from recommender.gpt import Context
+    from recommender.serving.engine import RecommendRequest
+    from recommender.serving.history import find_customer, read_catalog, read_history
+    from store.models import ServicePurchase, ServiceScope
+
+    url, model_dir = trained
+    copy = tmp_path / "shop.db"
+    shutil.copy(url.removeprefix("sqlite:///"), copy)
+    now = datetime(2030, 1, 1)
+    factory = make_session_factory(make_engine(f"sqlite:///{copy}"))
+    with factory.begin() as session:
+        # A customer who took a service, and the categories of what they own.
+        customer_id = session.scalars(select(Order.customer_id).join(ServicePurchase).order_by(Order.id).limit(1)).one()
+        categories = set(session.scalars(select(Product.category_id).join(OrderLine).join(Order)
+                                         .where(Order.customer_id == customer_id)))
+        session.add(Service(code="NEW_SERVICE", kind="setup", name_en="New", name_zh="新", price=9,
+                            scopes=[ServiceScope(category_id=c) for c in categories]))
+        external_id = session.get(Customer, customer_id).external_id
+    engine = RecommendationEngine.load(model_dir, database_url=f"sqlite:///{copy}", threads=1, clock=lambda: now)
+    try:
+        assert engine.service_keys and "NEW_SERVICE" not in engine.service_keys
+        [answer] = engine.run_batch([RecommendRequest(customer_id=external_id, conversation="", kind="service", k=20)])
+        codes = [item["id"] for item in answer["items"]]
+        assert codes[-1] == "NEW_SERVICE" and len(codes) >= 2
+        with factory() as session:
+            catalog = read_catalog(session, engine.item_keys, service_keys=engine.service_keys)
+            customer = find_customer(session, external_id)
+            history = read_history(session, customer, catalog.index_of, catalog.service_index_of)
+        assert history.services  # the takes reach the model's input
+        expected = engine.recommender.score_contexts(
+            [Context(history=history, now=now, language=customer.language, tier=customer.tier.value)], "service")[0]
+        for item in answer["items"][:-1]:
+            assert item["score"] == pytest.approx(float(expected[engine.service_keys.index(item["id"])]), abs=2e-4)
+            assert all(e["type"] in ("purchase", "consultation", "conversation") for e in item["evidence"])
+    finally:
+        engine.close()
+
+
 def perturbed_adapter(model_dir: Path, target: Path, *, factor: float = 1.05, nan: bool = False) -> Path:
     shutil.copytree(model_dir / "adapters" / "default", target)
     weights = load_file(target / "adapter_model.safetensors")

@@ -64,13 +64,18 @@ def describe(catalog: Catalog, ranked: Any, evidence: list[Evidence], history: H
 
 
 def reference(catalog: Catalog, evidence: Evidence, history: History | None, zh: bool) -> dict[str, Any]:
-    """A purchase as its product name and date, a consultation as a snippet and date, or "this conversation"."""
+    """A purchase (of a product or a service) as its name and date, a consultation as a snippet and date,
+    or "this conversation"."""
     if evidence.kind == CONVERSATION or history is None:
         return {"type": "conversation", "text": "this conversation", "date": None, "weight": evidence.drop}
     date = evidence.time.date().isoformat() if evidence.time else None
     if evidence.kind == "purchase":
         product = catalog.products[history.purchases[evidence.position].item]
         name = (product.name_zh if zh else product.name_en) if product is not None else "a past purchase"
+        return {"type": "purchase", "text": name, "date": date, "weight": evidence.drop}
+    if evidence.kind == "service":
+        names = catalog.service_names.get(history.services[evidence.position].service)
+        name = (names[1] if zh else names[0]) if names else "a past purchase"
         return {"type": "purchase", "text": name, "date": date, "weight": evidence.drop}
     text = history.notes[evidence.position].text
     snippet = text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1] + "…"

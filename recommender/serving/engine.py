@@ -8,9 +8,12 @@ One batch costs one database session (catalog state read once, each
 customer's history read as ``recommender.dataset.read_store`` builds it)
 and one call into the model: each request's input and its leave-one-out
 evidence variants (``recommender.evidence.leave_one_out_inputs``) are scored together.
-Services and coupons are ranked from the product distribution
-(``recommender.ranking.service_scores`` / ``coupon_scores``), with the
-business rules applied as masks inside ``top_k``.
+A model trained with service tokens ranks services by its own next-service
+distribution (a service it has no token for, added to the catalog since,
+comes after those it knows, ordered from the product distribution); a model
+without them, and coupons always, are ranked from the product distribution
+(``recommender.ranking.service_scores`` / ``coupon_scores``). The business
+rules are applied as masks inside ``top_k``.
 """
 
 from __future__ import annotations
@@ -38,9 +41,13 @@ from recommender.serving.answers import best_product, covered_product, describe
 from recommender.serving.fast_evidence import score_groups
 from recommender.serving.model_dir import check_model_dir
 from recommender.serving.history import Catalog, find_customers, read_catalog, read_histories
+from recommender.serialization import SERVICES_FILE
 from recommender.serving.kernels import fuse_activations, merge_adapter
 from store.models import Customer
 from store.rules import granted_counts
+
+#: Subtracted from the product-derived score of a service the model has no token for: after every known one.
+UNKNOWN_SERVICE_PENALTY = 1e6
 
 PROBE = Context(history=None, now=datetime(2026, 1, 1), conversation="looking for a gift", language="en")
 
@@ -103,6 +110,10 @@ class RecommendationEngine:
         self.adapter_name = adapter_name
         self.version = f"{model_dir.name}/{adapter_name}/{adapter_hash(adapter_dir)}"
         self.item_keys: tuple[str, ...] = tuple(json.loads((model_dir / "items.json").read_text(encoding="utf-8")))
+        services_path = model_dir / SERVICES_FILE
+        layout = recommender.serializer.layout if recommender.serializer else None
+        self.service_keys: tuple[str, ...] = tuple(json.loads(services_path.read_text(encoding="utf-8"))) \
+            if services_path.exists() and layout is not None and layout.n_services else ()
         self.session_factory = session_factory
         self.evidence_events = evidence_events
         self.clock = clock
@@ -179,9 +190,10 @@ class RecommendationEngine:
         now = self.clock()
         with self.session_factory() as session:
             kinds = {request.kind for request in requests}
-            catalog = read_catalog(session, self.item_keys, services="service" in kinds, coupons="coupon" in kinds)
+            catalog = read_catalog(session, self.item_keys, services="service" in kinds, coupons="coupon" in kinds,
+                                   service_keys=self.service_keys)
             customers = find_customers(session, (r.customer_id for r in requests if r.customer_id is not None))
-            histories = read_histories(session, list(customers.values()), catalog.index_of)
+            histories = read_histories(session, list(customers.values()), catalog.index_of, catalog.service_index_of)
             prepared = [self._prepare(catalog, customers, histories, request, now) for request in requests]
             serializer = self.recommender.serializer
             assert serializer is not None
@@ -196,7 +208,8 @@ class RecommendationEngine:
                     inputs.append(([], [self.recommender.encode(item.context)]))
             # Variants reuse their base's prefix states (same rows as scoring each input whole).
             logp = score_groups(self.recommender, [sequences for _, sequences in filter(None, inputs)],
-                                batch_size=self.recommender.config.eval_batch_size)
+                                batch_size=self.recommender.config.eval_batch_size,
+                                with_services=bool(self.service_keys) and "service" in kinds)
             outcomes: list[Outcome] = []
             offset = 0
             for item, found in zip(prepared, inputs):
@@ -230,7 +243,8 @@ class RecommendationEngine:
     def _answer(self, session: Session, catalog: Catalog, item: _Prepared, rows: np.ndarray,
                 candidates: list[Candidate], now: datetime) -> dict[str, Any]:
         request, history = item.request, item.history
-        product_logp = rows[0]
+        n_items = len(self.item_keys)
+        product_logp = rows[0, :n_items]  # service log-probabilities follow when the batch asked for them
         present, products = catalog.present, catalog.listed
         last_bought = {p.item: p.time for p in history.purchases} if history else {}
         owned = [catalog.products[i] for i in last_bought if catalog.products[i] is not None]
@@ -245,8 +259,14 @@ class RecommendationEngine:
         elif request.kind == "service":
             sub_logp = product_logp[present]
             scores = service_scores(catalog.services, products, sub_logp, owned)
+            columns = [catalog.service_index_of.get(service.id) for service in catalog.services]
+            if self.service_keys:
+                service_logp = rows[0, n_items:]
+                scores = np.array([service_logp[c] if c is not None else score - UNKNOWN_SERVICE_PENALTY
+                                   for c, score in zip(columns, scores)])
             ranked = top_k(scores, service_mask(catalog.services, owned), request.k, kind="service")
-            because = {r.index: best_product(catalog, present, sub_logp, owned, catalog.services[r.index])
+            because = {r.index: n_items + columns[r.index] if self.service_keys and columns[r.index] is not None
+                       else best_product(catalog, present, sub_logp, owned, catalog.services[r.index])
                        for r in ranked}
         else:
             granted = granted_counts(session, item.customer.id) if item.customer else {}

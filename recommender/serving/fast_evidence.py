@@ -60,7 +60,7 @@ class _Bases:
 class _Model:
     """The pieces of a loaded ``GPTRecommender`` the fast path calls, found once per call."""
 
-    def __init__(self, recommender: GPTRecommender) -> None:
+    def __init__(self, recommender: GPTRecommender, with_services: bool = False) -> None:
         model, serializer = recommender.model, recommender.serializer
         if model is None or serializer is None:
             raise RuntimeError("the recommender has no model yet: call GPTRecommender.load()")
@@ -71,15 +71,26 @@ class _Model:
         self.layout = serializer.layout
         self.device = next(model.parameters()).device
         self.items = self.layout.kind_range("product")
+        self.services = self.layout.kind_range("service") if with_services else (0, 0)
         self.pad = self.layout.id("<pad>")
         self.closing = torch.tensor([self.layout.id(f"<due_{name}>") for name, _ in DUE_BUCKETS], device=self.device)
 
+    @property
+    def width(self) -> int:
+        """Columns of a row: the products, then the services when asked for."""
+        return self.items[1] - self.items[0] + self.services[1] - self.services[0]
+
     def log_probs(self, hidden: torch.Tensor, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Product log-probabilities after the last position of each left-padded row (as the plain path)."""
+        """Product log-probabilities after the last position of each left-padded row (as the plain path),
+        followed by the service log-probabilities when asked for."""
         rows = torch.arange(hidden.shape[0], device=hidden.device)
         positions = torch.full_like(rows, hidden.shape[1] - 1)
         logits = item_log_probs(hidden, ids, mask, rows, positions, self.output, self.items, self.closing, self.head)
-        return torch.log_softmax(logits.float(), dim=-1).cpu()
+        products = torch.log_softmax(logits.float(), dim=-1)
+        if self.services[1] == self.services[0]:
+            return products.cpu()
+        service_logits = self.output(hidden[:, -1])[:, self.services[0]:self.services[1]].float()
+        return torch.cat([products, torch.log_softmax(service_logits, dim=-1)], dim=1).cpu()
 
 
 def shares_prefixes(recommender: GPTRecommender) -> bool:
@@ -93,7 +104,7 @@ def shares_prefixes(recommender: GPTRecommender) -> bool:
 
 @torch.inference_mode()
 def score_groups(recommender: GPTRecommender, groups: Sequence[Sequence[list[int]]], *,
-                 batch_size: int = 64) -> np.ndarray:
+                 batch_size: int = 64, with_services: bool = False) -> np.ndarray:
     """Product log-probabilities of every input of every group, in order.
 
     The rows are those ``recommender.score_token_ids(all inputs, "product")``
@@ -106,19 +117,23 @@ def score_groups(recommender: GPTRecommender, groups: Sequence[Sequence[list[int
         recommender: A loaded GPT-2 ``GPTRecommender``.
         groups: Per request, token-id inputs: the base first, then its variants (may be none).
         batch_size: Most rows per model call.
+        with_services: Append each input's service log-probabilities (the model must have service tokens).
 
     Returns:
-        Float32 ``[total inputs, n_products]``.
+        Float32 ``[total inputs, n_products]``, or ``[total inputs, n_products + n_services]`` with services.
     """
     if any(not group for group in groups):
         raise ValueError("every group needs at least its base input")
     if not groups or not shares_prefixes(recommender):
-        return recommender.score_token_ids([sequence for group in groups for sequence in group], "product")
-    model = _Model(recommender)
+        flat = [sequence for group in groups for sequence in group]
+        products = recommender.score_token_ids(flat, "product")
+        return np.concatenate([products, recommender.score_token_ids(flat, "service")], axis=1) if with_services \
+            else products
+    model = _Model(recommender, with_services)
     was_training = recommender.model.training  # type: ignore[union-attr]
     recommender.model.eval()  # type: ignore[union-attr]
     first_row = np.cumsum([0] + [len(group) for group in groups])
-    result = torch.empty((int(first_row[-1]), model.items[1] - model.items[0]), dtype=torch.float32)
+    result = torch.empty((int(first_row[-1]), model.width), dtype=torch.float32)
     autocast = torch.autocast(device_type=model.device.type, dtype=torch.bfloat16,
                               enabled=model.device.type == "cuda")
     try:

@@ -10,16 +10,17 @@ catalog state the business rules need, once per batch.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from recommender.dataset import History, Note, Purchase
+from recommender.dataset import History, Note, Purchase, ServiceTake
 from recommender.ranking import ProductTable
-from store.models import Category, Consultation, Coupon, Customer, Order, OrderLine, OrderStatus, Product, Service
+from store.models import (Category, Consultation, Coupon, Customer, Order, OrderLine, OrderStatus, Product, Service,
+                          ServicePurchase)
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,8 @@ class Catalog:
     coupons: tuple[Coupon, ...]
     categories: Mapping[str, int]
     index_of: Mapping[int, int]  # product id -> dense model index
+    service_index_of: Mapping[int, int] = field(default_factory=dict)  # service id -> the model's service index
+    service_names: Mapping[int, tuple[str, str]] = field(default_factory=dict)  # model's service index -> (en, zh)
 
     # Derived once per batch, not per request (each is a pass over the whole catalog).
     @cached_property
@@ -77,10 +80,12 @@ class Catalog:
 
 
 def read_catalog(session: Session, item_keys: tuple[str, ...], *, services: bool = True,
-                 coupons: bool = True) -> Catalog:
+                 coupons: bool = True, service_keys: tuple[str, ...] = ()) -> Catalog:
     """Products (in the model's item order), category codes, and when asked active services and all coupons.
 
     A batch of product requests skips services and coupons (their ORM loading costs as much as the model).
+    ``service_keys`` are the codes of the model's service tokens (empty: it has none); every service,
+    active or not, whose code the model knows gets its index in ``Catalog.service_index_of``.
     """
     columns = [getattr(Product, name) for name in ProductRow.__dataclass_fields__]
     by_sku = {row.sku: ProductRow(*row) for row in session.execute(select(*columns))}
@@ -92,8 +97,16 @@ def read_catalog(session: Session, item_keys: tuple[str, ...], *, services: bool
     ) if services else ()
     all_coupons = tuple(session.scalars(select(Coupon).order_by(Coupon.id))) if coupons else ()
     categories = {code: id_ for id_, code in session.execute(select(Category.id, Category.code))}
+    service_index_of: dict[int, int] = {}
+    service_names: dict[int, tuple[str, str]] = {}
+    if service_keys:
+        token_of = {key: i for i, key in enumerate(service_keys)}
+        for row in session.execute(select(Service.id, Service.code, Service.name_en, Service.name_zh)):
+            if row.code in token_of:
+                service_index_of[row.id] = token_of[row.code]
+                service_names[token_of[row.code]] = (row.name_en, row.name_zh)
     return Catalog(products=products, services=active_services, coupons=all_coupons, categories=categories,
-                   index_of=index_of)
+                   index_of=index_of, service_index_of=service_index_of, service_names=service_names)
 
 
 def find_customers(session: Session, external_ids: Iterable[str]) -> dict[str, Customer]:
@@ -109,15 +122,28 @@ def find_customer(session: Session, external_id: str) -> Customer | None:
     return find_customers(session, [external_id]).get(external_id)
 
 
-def read_histories(session: Session, customers: Sequence[Customer], index_of: Mapping[int, int]) -> dict[int, History]:
-    """Each customer's history as ``read_store`` builds it, keyed by customer id (three queries in all).
+def read_histories(session: Session, customers: Sequence[Customer], index_of: Mapping[int, int],
+                   service_index_of: Mapping[int, int] | None = None) -> dict[int, History]:
+    """Each customer's history as ``read_store`` builds it, keyed by customer id (three or four queries in all).
 
     ``index_of`` maps product ids to the model's dense item indices; a line
     whose product the model does not know is left out (it has no token).
+    ``service_index_of`` does the same for service takes (None or empty: no takes are read).
     """
     ids = [customer.id for customer in customers]
     purchases: dict[int, list[Purchase]] = {id_: [] for id_ in ids}
     notes: dict[int, list[Note]] = {id_: [] for id_ in ids}
+    takes: dict[int, list[ServiceTake]] = {id_: [] for id_ in ids}
+    if ids and service_index_of:
+        for row in session.execute(
+            select(Order.customer_id, Order.placed_at, ServicePurchase.service_id, ServicePurchase.product_id)
+            .join(ServicePurchase, ServicePurchase.order_id == Order.id)
+            .where(Order.customer_id.in_(ids), Order.status != OrderStatus.CANCELLED)
+            .order_by(Order.customer_id, Order.placed_at, ServicePurchase.id)
+        ):
+            if row.service_id in service_index_of:
+                takes[row.customer_id].append(ServiceTake(time=row.placed_at, service=service_index_of[row.service_id],
+                                                          item=index_of.get(row.product_id)))
     if ids:
         for row in session.execute(
             select(Order.customer_id, Order.placed_at, OrderLine.product_id)
@@ -135,11 +161,13 @@ def read_histories(session: Session, customers: Sequence[Customer], index_of: Ma
             notes[row.customer_id].append(Note(time=row.created_at, text=row.text, topic=row.topic))
     return {
         customer.id: History(customer=customer.external_id, language=customer.language, tier=customer.tier.value,
-                             purchases=tuple(purchases[customer.id]), notes=tuple(notes[customer.id]))
+                             purchases=tuple(purchases[customer.id]), notes=tuple(notes[customer.id]),
+                             services=tuple(takes[customer.id]))
         for customer in customers
     }
 
 
-def read_history(session: Session, customer: Customer, index_of: Mapping[int, int]) -> History:
+def read_history(session: Session, customer: Customer, index_of: Mapping[int, int],
+                 service_index_of: Mapping[int, int] | None = None) -> History:
     """One customer's history as ``read_store`` builds it (see ``read_histories``)."""
-    return read_histories(session, [customer], index_of)[customer.id]
+    return read_histories(session, [customer], index_of, service_index_of)[customer.id]
