@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import random
 import re
 import statistics
 from collections import defaultdict
@@ -21,6 +22,10 @@ from store.demo.catalog_data import TYPES
 from store.demo.history import simulate
 from store.demo.needs import NEEDS, need_of_text
 from store.demo.needs_data import CLOSERS, OPENERS
+from store.demo.offers import money
+from store.demo.orders import CHANCE_TAKE, DemoOrder, Line, ServiceTaker
+from store.demo.people import HABIT_OF_KIND, SERVICE_HABITS, draw_service_habits, service_rng
+from store.demo.service_needs import SERVICE_CLOSERS, SERVICE_NEEDS, SERVICE_OPENERS, service_need_of_text
 
 END = date(2026, 3, 1)
 SCALE = 0.05
@@ -163,6 +168,16 @@ def test_identifiers_and_demo_customers(db: Engine) -> None:
             for s, d, _, code in orders
         )
         assert any(s == "shipped" and end - datetime.fromisoformat(str(p)) < timedelta(days=5) for s, _, p, _ in orders)
+        installed = rows(
+            db,
+            "SELECT COUNT(*) FROM service_purchases sp JOIN orders o ON o.id = sp.order_id "
+            "JOIN services s ON s.id = sp.service_id JOIN products p ON p.id = sp.product_id "
+            "WHERE o.customer_id = :c AND s.code = 'INSTALL_LARGE' AND p.sku LIKE 'WASH-%' "
+            "AND o.placed_at > :recent",
+            c=customer_id,
+            recent=end - timedelta(days=30),
+        )
+        assert installed[0][0] == 1
     ((customer_id, language),) = rows(db, "SELECT id, language FROM customers WHERE external_id = 'C00003'")
     assert language == "en" and not rows(db, "SELECT id FROM orders WHERE customer_id = :c", c=customer_id)
 
@@ -242,10 +257,11 @@ def phrases_and_fillers() -> list[str]:
     return phrases + [p for lang in ("en", "zh") for p in OPENERS[lang] + CLOSERS[lang] if p.strip()]
 
 
-def test_no_need_phrasing_names_any_product_of_the_catalog() -> None:
+def catalog_products() -> list[tuple]:
+    """(name_en, name_zh, brand, sku, category_en, category_zh) of every product at scale 1."""
     catalog = build_catalog(7, 1.0, history_end(END))
     categories = {c["id"]: c for c in catalog.rows["categories"]}
-    products = [
+    return [
         (
             p["name_en"],
             p["name_zh"],
@@ -256,6 +272,10 @@ def test_no_need_phrasing_names_any_product_of_the_catalog() -> None:
         )
         for p in catalog.rows["products"]
     ]
+
+
+def test_no_need_phrasing_names_any_product_of_the_catalog() -> None:
+    products = catalog_products()
     leaks = {
         (phrase, product[0]): terms
         for phrase in phrases_and_fillers()
@@ -310,6 +330,164 @@ def test_need_statements_are_varied_and_in_the_customers_language(db: Engine) ->
     assert len({t for t, _, _ in statements}) > 0.8 * len(statements)
     for need in NEEDS:
         assert len(need.phrases["en"]) >= 4 and len(need.phrases["zh"]) >= 4
+
+
+# A service statement names neither the service, its kind nor a near-synonym.
+SERVICE_WORDS_EN = (
+    "warrant",
+    "guarantee",
+    "insur",
+    "install",
+    "setup",
+    "set up",
+    "set-up",
+    "wrap",
+    "clean",
+    "descal",
+    "recycl",
+    "haul",
+    "fitting",
+    "protector",
+    "service",
+)
+SERVICE_WORDS_ZH = ("延保", "保修", "保障", "安装", "装机", "设置", "包装", "礼品", "清洗", "清洁", "除垢", "回收", "贴膜", "服务")
+# Words of the services' names too common to avoid ("Printer setup on your network").
+_SERVICE_NAME_FILLERS = {"with", "your"}
+
+
+def service_phrases_and_fillers() -> list[str]:
+    phrases = [p for need in SERVICE_NEEDS for ps in need.phrases.values() for p in ps]
+    return phrases + [p for lang in ("en", "zh") for p in SERVICE_OPENERS[lang] + SERVICE_CLOSERS[lang] if p.strip()]
+
+
+@functools.lru_cache(maxsize=1)
+def _services() -> tuple[tuple, ...]:
+    catalog = build_catalog(7, 0.05, history_end(END))
+    return tuple((s["name_en"], s["name_zh"], s["code"], s["kind"], "", "") for s in catalog.rows["services"])
+
+
+def service_leaks(statement: str) -> set[str]:
+    """Service words, and words of any service's name, code or kind, that ``statement`` uses."""
+    lowered = statement.lower()
+    found = {w for w in SERVICE_WORDS_EN if w in lowered} | {w for w in SERVICE_WORDS_ZH if w in statement}
+    for service in _services():
+        found |= leaked_terms(statement, service)
+    return found - _SERVICE_NAME_FILLERS
+
+
+def test_service_statements_never_name_a_service_or_product() -> None:
+    products = catalog_products()
+    for phrase in service_phrases_and_fillers():
+        assert not service_leaks(phrase), (phrase, service_leaks(phrase))
+        leaks = {product[0]: terms for product in products if (terms := leaked_terms(phrase, product))}
+        assert not leaks, (phrase, leaks)
+    for need in SERVICE_NEEDS:
+        assert len(need.phrases["en"]) >= 6 and len(need.phrases["zh"]) >= 6, need.key
+    codes = {service[2] for service in _services()}
+    assert {code for need in SERVICE_NEEDS for code in need.services} == codes
+
+
+def test_service_leak_check_catches_a_named_service() -> None:
+    assert service_leaks("Can someone install it for me?") == {"install"}
+    assert "wrap" in service_leaks("Could you gift-wrap it?")
+    assert service_leaks("想买个延保") >= {"延保"}
+    assert service_leaks("I keep scratching my display.") == set()
+
+
+def _service_takes(engine: Engine, seed: int = 7) -> dict[bool, list[bool]]:
+    """Whether each applicable (line, service) took it, split by whether the customer has the habit behind it."""
+    kinds = dict(rows(engine, "SELECT id, kind FROM services"))
+    scoped = defaultdict(set)
+    for service_id, category_id, product_id in rows(
+        engine, "SELECT service_id, category_id, product_id FROM service_scopes"
+    ):
+        scoped[("c", category_id) if category_id else ("p", product_id)].add(service_id)
+    taken = {tuple(r) for r in rows(engine, "SELECT order_id, service_id, product_id FROM service_purchases")}
+    found: dict[bool, list[bool]] = {True: [], False: []}
+    habits: dict[int, tuple[str, ...]] = {}
+    for order_id, customer_id, product_id, category_id, refill in rows(
+        engine,
+        "SELECT l.order_id, o.customer_id, l.product_id, p.category_id, p.repurchase_days FROM order_lines l "
+        "JOIN orders o ON o.id = l.order_id JOIN products p ON p.id = l.product_id",
+    ):
+        if customer_id not in habits:
+            habits[customer_id] = draw_service_habits(service_rng(seed, customer_id), customer_id)
+        for service_id in scoped[("c", category_id)] | scoped[("p", product_id)]:
+            kind = kinds[service_id]
+            habit = HABIT_OF_KIND[kind] in habits[customer_id] and not (kind == "gift_wrapping" and refill)
+            found[habit].append((order_id, service_id, product_id) in taken)
+    return found
+
+
+def test_service_habits_drive_what_is_taken(db: Engine) -> None:
+    found = _service_takes(db)
+    with_habit, without = (sum(found[h]) / len(found[h]) for h in (True, False))
+    assert len(found[True]) >= 100 and len(found[False]) >= 100
+    assert with_habit > 0.4 and without < 0.1 and with_habit > 5 * without, (with_habit, without)
+    counts = [len(draw_service_habits(service_rng(7, cid), cid)) for cid in range(4, 1004)]
+    assert 0.25 < counts.count(0) / len(counts) < 0.45 and max(counts) == 2
+
+
+def test_presents_are_wrapped_more_often() -> None:
+    catalog = build_catalog(7, 0.05, history_end(END))
+    wrap = next(s["id"] for s in catalog.rows["services"] if s["kind"] == "gift_wrapping")
+    toy = catalog.by_type["board_game"][0]
+    order = DemoOrder(1, history_end(END))
+    taker = ServiceTaker(random.Random(1), (), catalog)
+    present, other = Line(toy, 1, toy.price, gift=True), Line(toy, 1, toy.price)
+    rate = {line.gift: sum(taker.take(order, line, wrap) for _ in range(2000)) / 2000 for line in (present, other)}
+    assert rate[True] > 0.4 and abs(rate[False] - CHANCE_TAKE[0]) < 0.02, rate
+
+
+def test_service_statements_precede_a_service_they_lead_to(db: Engine) -> None:
+    statements = rows(
+        db,
+        "SELECT c.customer_id, c.created_at, c.text, c.language, u.language, u.created_at FROM consultations c "
+        "JOIN customers u ON u.id = c.customer_id WHERE c.topic = 'service_advice'",
+    )
+    assert len(statements) >= 20 and {"en", "zh"} <= {r[3] for r in statements}
+    takes = defaultdict(list)
+    for customer_id, placed, code in rows(
+        db,
+        "SELECT o.customer_id, o.placed_at, s.code FROM service_purchases sp JOIN orders o ON o.id = sp.order_id "
+        "JOIN services s ON s.id = sp.service_id",
+    ):
+        takes[customer_id].append((datetime.fromisoformat(str(placed)), code))
+    for customer_id, created, statement, spoken, own, joined in statements:
+        need = service_need_of_text(statement)
+        assert need is not None and spoken == own and str(created) >= str(joined), statement
+        created = datetime.fromisoformat(str(created))
+        assert any(
+            code in need.services and timedelta(days=1) <= placed - created <= timedelta(days=10)
+            for placed, code in takes[customer_id]
+        ), statement
+
+
+def test_service_randomness_leaves_what_is_bought_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    end = history_end(END)
+    start = end - timedelta(days=548)
+    catalog = build_catalog(7, SCALE, end)
+    before = simulate(7, catalog, SCALE, start, end)
+    # Another service stream, and everyone with every habit: other services and statements, same purchases.
+    monkeypatch.setattr("store.demo.history.service_rng", lambda seed, cid: random.Random(f"other:{seed}:{cid}"))
+    monkeypatch.setattr("store.demo.history.draw_service_habits", lambda rng, cid: tuple(SERVICE_HABITS))
+    after = simulate(7, catalog, SCALE, start, end)
+    for table in ("customers", "order_lines", "return_requests"):
+        assert before[table] == after[table], table
+    assert [{**o, "total": 0} for o in before["orders"]] == [{**o, "total": 0} for o in after["orders"]]
+
+    def talk(history: dict) -> list:
+        return sorted(
+            (c["created_at"], c["customer_id"], c["text"], c["order_id"])
+            for c in history["consultations"]
+            if c["topic"] != "service_advice"
+        )
+
+    assert talk(before) == talk(after)
+    assert len(after["service_purchases"]) > 2 * len(before["service_purchases"])
+    assert sum(c["topic"] == "service_advice" for c in after["consultations"]) > sum(
+        c["topic"] == "service_advice" for c in before["consultations"]
+    )
 
 
 def _purchases(engine: Engine) -> list[tuple]:

@@ -19,8 +19,9 @@ Well-known customers (fixed at every seed; ``end`` is the end of the history):
   numbers are "SO" + 8 random, unique, non-sequential digits.
 
 Modules: ``catalog_data`` (assortment), ``catalog`` (catalog rows),
-``needs_data``/``needs`` (need statements), ``people`` (customers),
-``shopping`` (purchases as events), ``orders`` (baskets, statuses, returns),
+``needs_data``/``needs`` (need statements), ``service_needs`` (service-need
+statements), ``people`` (customers and their habits), ``shopping`` (purchases
+as events), ``orders`` (baskets, statuses, returns, services),
 ``talk``/``consult`` (consultations), ``history`` (rows with ids), ``build``
 (writing the database, all or nothing), ``stamp`` (what was built where).
 """

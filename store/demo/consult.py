@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from store.demo.orders import DemoOrder
+from store.demo.service_needs import ServiceStatement
 from store.demo.shopping import DAY, Statement
 from store.demo.talk import outcome_for, service_text
 from store.models import OrderStatus
@@ -65,6 +66,21 @@ class Consultations:
                     "product_advice",
                     statement.text,
                     "advised",
+                )
+            )
+
+    def service_statements(self, customer_id: int, language: str, statements: list[ServiceStatement]) -> None:
+        """Service needs stated before an order (they draw nothing from ``self.rng``)."""
+        for statement in statements:
+            self.items.append(
+                DemoConsultation(
+                    customer_id,
+                    statement.time,
+                    language,
+                    "service_advice",
+                    statement.text,
+                    "advised",
+                    channel=statement.channel,
                 )
             )
 

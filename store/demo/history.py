@@ -7,8 +7,8 @@ from datetime import datetime
 
 from store.demo.catalog import Catalog
 from store.demo.consult import Consultations
-from store.demo.orders import DAY, DemoOrder, add_line, baskets, demo_orders, ship
-from store.demo.people import make_people
+from store.demo.orders import DAY, DemoOrder, ServiceTaker, add_line, baskets, demo_orders, ship
+from store.demo.people import draw_service_habits, make_people, service_rng
 from store.demo.shopping import Shopper
 
 CUSTOMERS = 3000
@@ -22,7 +22,10 @@ def simulate(
 ) -> dict[str, list[dict]]:
     """Customers, orders, lines, services, returns, consultations and coupon grants.
 
-    ``tick(n)`` is called after every ``n`` customers (progress reporting).
+    Services (habits, takes, service statements) draw from each customer's
+    ``service_rng``, everything else from one stream: services can change
+    without changing what is bought. ``tick(n)`` is called after every ``n``
+    customers (progress reporting).
     """
     rng = random.Random(f"{seed}:history")
     n_customers = max(20, round(CUSTOMERS * scale))
@@ -33,6 +36,9 @@ def simulate(
     for persona in personas:
         languages[persona.id] = persona.language
         demo = persona.id <= 2
+        services = service_rng(seed, persona.id)
+        persona.service_habits = draw_service_habits(services, persona.id)
+        taker = ServiceTaker(services, persona.service_habits, catalog)
         shopper = Shopper(rng, catalog, persona, start, end - _DEMO_QUIET if demo else end)
         if persona.id != 3:
             shopper.act()
@@ -43,9 +49,10 @@ def simulate(
         for order in mine:
             for product in shopper.add_ons(order.placed_at):
                 add_line(rng, order, product)
-            ship(rng, order, catalog, end)
+            ship(rng, order, catalog, end, taker=taker)
         if demo:
-            mine += demo_orders(rng, catalog, persona.id, persona.language, end)
+            mine += demo_orders(rng, catalog, persona.id, persona.language, end, taker)
+        talk.service_statements(persona.id, persona.language, taker.statements(persona.language, shopper.start))
         orders += mine
         tick(1)
     orders.sort(key=lambda o: (o.placed_at, o.customer_id))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from store.demo.needs_data import CLOSERS, NEED_DATA, OPENERS
+from store.demo.needs_data import CLOSERS, FOR_SOMEONE_ELSE, NEED_DATA, OPENERS
 
 
 @dataclass(frozen=True)
@@ -44,3 +44,8 @@ def need_of_text(text: str) -> Need | None:
                 if phrase in text or (phrase[0].lower() + phrase[1:]) in text:
                     return need
     return None
+
+
+def for_someone_else(text: str) -> bool:
+    """Whether a need statement says the purchase is for another person (a present)."""
+    return any(phrase in text or (phrase[0].lower() + phrase[1:]) in text for phrase in FOR_SOMEONE_ELSE)

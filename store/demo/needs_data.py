@@ -3,6 +3,8 @@
 Each need names the product types that satisfy it. The phrasings speak only
 of the need: never the product, its brand, its category or its SKU
 (``tests/test_demo_store.py`` checks every need-driven purchase for that).
+``FOR_SOMEONE_ELSE`` lists the phrasings that say the purchase is for another
+person (a present); those lines take gift wrapping more often.
 """
 
 from __future__ import annotations
@@ -539,3 +541,33 @@ CLOSERS = {
     ),
     "zh": ("", "有什么推荐吗？", "有合适的吗？", "能帮我看看吗？", "求推荐。"),
 }
+
+# Phrasings (above) that say the purchase is for another person: a present.
+FOR_SOMEONE_ELSE: frozenset[str] = frozenset(
+    {
+        "My father jogs ten kilometres every morning and his birthday is coming up.",
+        "I want a gift for my dad, he has just signed up for his first marathon.",
+        "My husband started jogging before work and I want to surprise him.",
+        "A present for my brother, he trains for a half marathon every spring.",
+        "我爸每天早上都要晨跑十公里，他生日快到了想送点东西。",
+        "想给老爸挑个礼物，他刚报名了人生第一个马拉松。",
+        "老公最近每天上班前去慢跑，想给他个惊喜。",
+        "弟弟每年春天都练半马，想送他个生日礼物。",
+        "My nephew turns six next week and I have no idea what kids like these days.",
+        "I need a birthday present for my daughter's best friend.",
+        "My niece loves making things with her hands and her birthday is on Saturday.",
+        "侄子下周六岁生日，不知道现在小朋友喜欢什么。",
+        "女儿最好的朋友过生日，要准备个礼物。",
+        "外甥女喜欢自己拼拼搭搭，周六是她生日。",
+        "My sister just gave birth and I want to help with the essentials for the newborn.",
+        "姐姐刚生完宝宝，想帮她买点新生儿天天要用的。",
+        "My daughter starts university in September and needs something for essays and coding.",
+        "My son's old desktop can't run his design software for college.",
+        "女儿九月上大学，写论文、上网课都需要。",
+        "儿子的旧台式机跑不动他学设计用的软件。",
+        "My mum is seventy and her doctor said she should support her heart and joints.",
+        "我妈七十了，医生说要注意心脏和关节。",
+        "My parents' old flat gets bitterly cold after dark.",
+        "爸妈老房子一到晚上就冷得不行。",
+    }
+)

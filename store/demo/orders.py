@@ -4,6 +4,11 @@ Times are consistent with the end of the history (``end``): orders placed in
 the last days are still paid or shipped, older ones delivered, some returned
 or cancelled; ``shipped_at`` and ``delivered_at`` are set exactly when the
 status says the parcel left or arrived.
+
+Services follow the customer's hidden service habits (``people.SERVICE_HABITS``)
+and whether a line is a present; a ``ServiceTaker`` decides them with the
+customer's own random source (``people.service_rng``), so they never change
+what is bought.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from store.demo.catalog import Catalog, DemoProduct
+from store.demo.people import HABIT_OF_KIND
+from store.demo.service_needs import SERVICE_NEED_OF_CODE, ServiceNeed, ServiceStatement, service_statement
 from store.demo.shopping import DAY, Purchase
 from store.models import LineStatus, OrderStatus
 
@@ -24,6 +31,16 @@ _SALE = Decimal("0.9")
 _CENT = Decimal("0.01")
 # A due consumable rides along with a basket placed up to this long before.
 _JOIN_WINDOW = timedelta(days=3)
+# Chance that a line takes a service that applies to it: the customer has the habit behind it
+# (for gift wrapping: and the line is no consumable) ...
+HABIT_TAKE = 0.55
+# ... gift wrapping on a present (a line bought for someone else), without and with the habit ...
+PRESENT_WRAP, PRESENT_WRAP_HABIT = 0.5, 0.85
+# ... otherwise by chance: small item, large item.
+CHANCE_TAKE = (0.03, 0.10)
+# Chance of a service statement before an order with a habit-driven service: the first time
+# the customer's need behind it comes up, and later times.
+STATE_FIRST, STATE_LATER = 0.4, 0.08
 
 
 @dataclass
@@ -33,6 +50,7 @@ class Line:
     unit_price: Decimal
     status: LineStatus = LineStatus.OK
     id: int = 0
+    gift: bool = False  # bought for someone else
 
 
 @dataclass
@@ -68,18 +86,91 @@ def baskets(rng: random.Random, customer_id: int, purchases: list[Purchase]) -> 
         if current is None or not purchase.joinable or purchase.time - current.placed_at >= _JOIN_WINDOW:
             current = DemoOrder(customer_id, purchase.time.replace(microsecond=0))
             orders.append(current)
-        add_line(rng, current, purchase.product, purchase.quantity)
+        add_line(rng, current, purchase.product, purchase.quantity, gift=purchase.gift)
     return orders
 
 
-def add_line(rng: random.Random, order: DemoOrder, product: DemoProduct, quantity: int = 1) -> None:
+def add_line(
+    rng: random.Random, order: DemoOrder, product: DemoProduct, quantity: int = 1, *, gift: bool = False
+) -> None:
     """Put ``product`` in ``order``, or raise its quantity if it is there."""
     for line in order.lines:
         if line.product.id == product.id:
             line.quantity += quantity
+            line.gift = line.gift or gift
             return
     price = (product.price * _SALE).quantize(_CENT) if rng.random() < 0.1 else product.price
-    order.lines.append(Line(product, quantity, price))
+    order.lines.append(Line(product, quantity, price, gift=gift))
+
+
+@dataclass
+class _Take:
+    order: DemoOrder
+    code: str
+    habit: bool  # taken by habit: the customer has the habit behind the service, and it applies to the line
+
+
+class ServiceTaker:
+    """Which services one customer takes with their lines, and what they say about them beforehand.
+
+    Everything is drawn from ``rng``, the customer's own ``people.service_rng``.
+    """
+
+    def __init__(self, rng: random.Random, habits: tuple[str, ...], catalog: Catalog) -> None:
+        self.rng, self.habits = rng, habits
+        self.services = {s["id"]: (s["code"], s["kind"]) for s in catalog.rows["services"]}
+        self.takes: list[_Take] = []
+
+    def take(self, order: DemoOrder, line: Line, service_id: int) -> bool:
+        """Whether ``line`` of ``order`` takes the service ``service_id`` (which applies to it)."""
+        code, kind = self.services[service_id]
+        # Nobody wraps their monthly refill: a habit of wrapping is about things that last.
+        habit = HABIT_OF_KIND[kind] in self.habits and not (
+            kind == "gift_wrapping" and line.product.type.repurchase_days is not None
+        )
+        if kind == "gift_wrapping" and line.gift:
+            chance = PRESENT_WRAP_HABIT if habit else PRESENT_WRAP
+        else:
+            chance = HABIT_TAKE if habit else CHANCE_TAKE[line.product.type.large]
+        if self.rng.random() >= chance:
+            return False
+        self.takes.append(_Take(order, code, habit))
+        return True
+
+    def statements(self, language: str, start: datetime) -> list[ServiceStatement]:
+        """Service needs stated 1-10 days before some orders with a habit-driven service.
+
+        The first time a need comes up, often (``STATE_FIRST``); later, now and
+        then (``STATE_LATER``); at most one statement per order, none before ``start``.
+        """
+        rng = self.rng
+        orders: list[DemoOrder] = []
+        needs: dict[int, list[ServiceNeed]] = {}
+        for take in self.takes:
+            if not take.habit:
+                continue
+            if id(take.order) not in needs:
+                orders.append(take.order)
+                needs[id(take.order)] = []
+            need = SERVICE_NEED_OF_CODE[take.code]
+            if need not in needs[id(take.order)]:
+                needs[id(take.order)].append(need)
+        seen: set[str] = set()
+        found: list[ServiceStatement] = []
+        for order in sorted(orders, key=lambda o: o.placed_at):
+            stated = False
+            for need in needs[id(order)]:
+                first = need.key not in seen
+                seen.add(need.key)
+                if stated or rng.random() >= (STATE_FIRST if first else STATE_LATER):
+                    continue
+                stated = True
+                when = (order.placed_at - DAY * rng.uniform(1, 10)).replace(microsecond=0)
+                text = service_statement(rng, need, language)
+                channel = rng.choices(("chat", "email", "phone"), (80, 15, 5))[0]
+                if when >= start:
+                    found.append(ServiceStatement(when, text, need, channel))
+        return found
 
 
 def ship(
@@ -90,8 +181,9 @@ def ship(
     *,
     fixed: OrderStatus | None = None,
     method_id: int | None = None,
+    taker: ServiceTaker | None = None,
 ) -> None:
-    """Choose shipping and settle status, times, returns, services and total."""
+    """Choose shipping and settle status, times, returns, services (``taker``'s call; none without) and total."""
     order.shipping_method = method_id or (4 if order.large else rng.choices((1, 2, 3), (60, 30, 10))[0])
     method = catalog.shipping[order.shipping_method - 1]
     leaves = order.placed_at + DAY * (rng.uniform(0.05, 0.2) if order.shipping_method == 3 else rng.uniform(0.1, 1.5))
@@ -116,7 +208,7 @@ def ship(
         order.delivered_at = order.delivered_at.replace(microsecond=0)
         if fixed is None:
             _returns(rng, order, end)
-    _services(rng, order, catalog)
+    _services(rng, order, catalog, taker)
     subtotal = sum((line.unit_price * line.quantity for line in order.lines), Decimal("0"))
     subtotal += sum((price for _, _, price in order.services), Decimal("0"))
     free = method["free_over"] is not None and subtotal >= method["free_over"]
@@ -145,15 +237,23 @@ def _returns(rng: random.Random, order: DemoOrder, end: datetime) -> None:
         order.returns.append((line, asked, "refunded"))
 
 
-def _services(rng: random.Random, order: DemoOrder, catalog: Catalog) -> None:
+def _services(rng: random.Random, order: DemoOrder, catalog: Catalog, taker: ServiceTaker | None) -> None:
     for line in order.lines:
         for service_id, price in catalog.service_ids_by_type.get(line.product.type.key, ()):
-            if rng.random() < (0.35 if line.product.type.large else 0.1):
+            # Services were once drawn from ``rng``; the draw stays so that everything after it
+            # (shipping, returns, consultations of later orders) is as it was.
+            rng.random()
+            if taker is not None and taker.take(order, line, service_id):
                 order.services.append((service_id, line.product.id, price))
 
 
 def demo_orders(
-    rng: random.Random, catalog: Catalog, customer_id: int, language: str, end: datetime
+    rng: random.Random,
+    catalog: Catalog,
+    customer_id: int,
+    language: str,
+    end: datetime,
+    taker: ServiceTaker | None = None,
 ) -> list[DemoOrder]:
     """The fixed orders of demo customers C00001 and C00002 (see ``store.demo``).
 
@@ -168,7 +268,7 @@ def demo_orders(
         (end - DAY * 14).replace(hour=10, minute=0, second=0, microsecond=0),
         [Line(washer, 1, washer.price)],
     )
-    ship(rng, large, catalog, end, fixed=OrderStatus.DELIVERED)
+    ship(rng, large, catalog, end, fixed=OrderStatus.DELIVERED, taker=taker)
     large.shipped_at = large.placed_at + DAY
     large.delivered_at = large.placed_at + DAY * 4
     if not any(service_id == 3 for service_id, _, _ in large.services):
@@ -179,6 +279,6 @@ def demo_orders(
         (end - DAY * 2).replace(hour=20, minute=15, second=0, microsecond=0),
         [Line(recent, 1, recent.price)],
     )
-    ship(rng, shipped, catalog, end, fixed=OrderStatus.SHIPPED, method_id=1)
+    ship(rng, shipped, catalog, end, fixed=OrderStatus.SHIPPED, method_id=1, taker=taker)
     shipped.shipped_at = shipped.placed_at + DAY * 0.6
     return [large, shipped]

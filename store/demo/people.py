@@ -34,6 +34,13 @@ LIFESTYLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "reader": ((), ("novel", "cookbook")),
     "wellness": (("fish_oil", "vitamins"), ("pillow", "yoga_mat")),
 }
+# Hidden service habits: habit -> the kinds of service (``services.kind``) a customer with it tends to take.
+SERVICE_HABITS: dict[str, tuple[str, ...]] = {
+    "protective": ("warranty", "fitting"),
+    "hands_off": ("installation", "setup", "recycling", "cleaning"),
+    "gift_giver": ("gift_wrapping",),
+}
+HABIT_OF_KIND: dict[str, str] = {kind: habit for habit, kinds in SERVICE_HABITS.items() for kind in kinds}
 SEASONAL = ("heater", "humidifier", "fan", "air_conditioner", "down_jacket", "duvet", "sunscreen", "face_cream")
 
 _EN_FIRST = (
@@ -110,6 +117,7 @@ class Persona:
     activity: str  # "cold", "light", "regular" or "heavy"
     joined: datetime
     brands: dict[int, str] = field(default_factory=dict)  # category id -> loyal brand
+    service_habits: tuple[str, ...] = ()  # keys of SERVICE_HABITS
 
     @property
     def consumables(self) -> list[str]:
@@ -120,6 +128,27 @@ class Persona:
     def durables(self) -> list[str]:
         """Types this customer buys now and then."""
         return [t for name in self.lifestyles for t in LIFESTYLES[name][1]]
+
+
+def service_rng(seed: int, customer_id: int) -> random.Random:
+    """The random source of one customer's services: habits, takes and what they say about them.
+
+    Apart from the product stream, so that services can change without
+    changing what anyone buys.
+    """
+    return random.Random(f"{seed}:services:{customer_id}")
+
+
+def draw_service_habits(rng: random.Random, customer_id: int) -> tuple[str, ...]:
+    """Zero to two service habits (about a third of customers have none); the first draw of ``service_rng``.
+
+    Demo customers C00001 and C00002 are hands-off: their washer came with installation.
+    """
+    roll = rng.random()
+    if customer_id in (1, 2):
+        return ("hands_off",)
+    count = 0 if roll < 0.34 else 1 if roll < 0.8 else 2
+    return tuple(sorted(rng.sample(list(SERVICE_HABITS), count)))
 
 
 def _name(rng: random.Random, language: str) -> str:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from store.demo.catalog import Catalog, DemoProduct
-from store.demo.needs import NEEDS, Need, need_statement
+from store.demo.needs import NEEDS, Need, for_someone_else, need_statement
 from store.demo.people import SEASONAL, Persona
 
 DAY = timedelta(days=1)
@@ -56,6 +56,7 @@ class Purchase:
     quantity: int
     joinable: bool
     need: str = ""
+    gift: bool = False  # for someone else, as the need statement before it says
 
 
 @dataclass
@@ -65,6 +66,11 @@ class Statement:
     time: datetime
     text: str
     need: Need
+
+    @property
+    def gift(self) -> bool:
+        """Whether the customer says the purchase is for someone else."""
+        return for_someone_else(self.text)
 
 
 def _season_weight(type_season: str | None, month: int) -> float:
@@ -110,6 +116,7 @@ class Shopper:
         *,
         joinable: bool = True,
         need: str = "",
+        gift: bool = False,
         product: DemoProduct | None = None,
     ) -> DemoProduct | None:
         if when >= self.end:
@@ -117,7 +124,7 @@ class Shopper:
         product = product or self.pick(type_key, when)
         consumable = product.type.repurchase_days is not None
         quantity = self.rng.choices((1, 2, 3), (70, 25, 5))[0] if consumable else 1
-        self.purchases.append(Purchase(when, product, quantity, joinable, need))
+        self.purchases.append(Purchase(when, product, quantity, joinable, need, gift))
         return product
 
     def _complements(self, product: DemoProduct, when: datetime) -> None:
@@ -164,12 +171,14 @@ class Shopper:
                     for i, k in enumerate(keys)
                 ]
                 key = rng.choices(keys, weights)[0]
-                need = self._ask_first(key, when)
-                product = self._buy(key, when, joinable=False, need=need.key if need else "")
+                asked = self._ask_first(key, when)
+                product = self._buy(
+                    key, when, joinable=False, need=asked.need.key if asked else "", gift=bool(asked and asked.gift)
+                )
             if product is not None:
                 self._complements(product, when)
 
-    def _ask_first(self, type_key: str, when: datetime) -> Need | None:
+    def _ask_first(self, type_key: str, when: datetime) -> Statement | None:
         """Sometimes, a consultation stating a need that ``type_key`` satisfies, shortly before ``when``."""
         rng = self.rng
         if rng.random() >= _ASK_FIRST:
@@ -180,7 +189,7 @@ class Shopper:
             return None
         need = rng.choice(options)
         self.statements.append(Statement(asked, need_statement(rng, need, self.persona.language), need))
-        return need
+        return self.statements[-1]
 
     def needs(self) -> None:
         """Needs stated in a consultation, then (usually) satisfied within days."""
@@ -190,10 +199,13 @@ class Shopper:
             when = self._random_time()
             options = [n for n in NEEDS if n.arises_in(when.month)]
             need = rng.choice(options)
-            self.statements.append(Statement(when, need_statement(rng, need, persona.language), need))
+            statement = Statement(when, need_statement(rng, need, persona.language), need)
+            self.statements.append(statement)
             if persona.activity != "cold" and rng.random() < 0.85:
                 bought_at = when + DAY * rng.uniform(0.05, 4)
-                product = self._buy(rng.choice(need.types), bought_at, joinable=False, need=need.key)
+                product = self._buy(
+                    rng.choice(need.types), bought_at, joinable=False, need=need.key, gift=statement.gift
+                )
                 if product is not None:
                     self._complements(product, bought_at)
 
