@@ -124,10 +124,9 @@ def _service_lines(baselines: dict[str, dict[str, float]], results: list[ModelRe
     rows = list(baselines.items()) + [(r.name, r.service_metrics) for r in results if r.service_metrics]
     if not rows:
         return []
-    from recommender.service_eval import __doc__ as protocol
+    from recommender.service_eval import PROTOCOL
 
-    lines = ["## Services: which one is taken with an order", "",
-             " ".join(protocol.split("\n\n")[0].split()), "",
+    lines = ["## Services: which one is taken with an order", "", PROTOCOL, "",
              "| model | HR@1 | HR@3 | NDCG@3 | MRR | valid NDCG@3 |", "|---|---|---|---|---|---|"]
     lines += [f"| {name} | {m['test_hr1']:.4f} | {m['test_hr3']:.4f} | {m['test_ndcg3']:.4f} | {m['test_mrr']:.4f} "
               f"| {m['valid_ndcg3']:.4f} |" for name, m in rows]

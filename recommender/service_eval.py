@@ -30,6 +30,14 @@ from recommender.dataset import Dataset, Example, ServiceSplit, Split
 from recommender.metrics import hit_rate_at_k, ndcg_at_k, rank_of_targets
 
 SERVICE_BASELINES = ("svc-pop", "svc-habit")
+#: The protocol in one paragraph, for the report.
+PROTOCOL = (
+    "Each service taken with an order after the customer's validation cut is one example (taken before the test "
+    "purchase: validation; from it on: test). The input is the history with that order's products, not its "
+    "services, asked 1 minute after the order; services are ranked among those that apply to a product the "
+    "customer owns or is buying, ties pessimistic. Baselines: svc-pop (train take counts), svc-habit (the "
+    "customer's own earlier takes of the service, then of its kind, then popularity)."
+)
 
 
 def allowed_services(dataset: Dataset, examples: Sequence[Example]) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -163,3 +164,16 @@ def test_a_model_without_services_says_so():
     assert not model.knows_services
     with pytest.raises(ValueError, match="without services"):
         model.score_services([])
+
+
+def test_the_evaluation_report_has_the_service_table(tmp_path):
+    from recommender import evaluate
+
+    dataset = services_toy()
+    evaluate.evaluate(dataset, ["pop"], evaluate.ModelOptions(), tmp_path, progress=False, isolate=False)
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert set(report["service_baselines"]) == {"svc-pop", "svc-habit"}
+    # Each customer favours one service: their own history beats popularity.
+    assert report["service_baselines"]["svc-habit"]["test_hr1"] > report["service_baselines"]["svc-pop"]["test_hr1"]
+    markdown = (tmp_path / "report.md").read_text()
+    assert "## Services: which one is taken with an order" in markdown and "| svc-habit |" in markdown
