@@ -62,7 +62,7 @@ class TrainConfig:
     copy_head_dim: int = 64  # width of the repeat (copy) head's query/key; 0 = no copy head
     copy_head_explore_new_only: bool = False  # the LM's own distribution covers only products not in the input (RepeatNet)
     service_loss_weight: float = 1.0  # weight of next-service cross-entropy (over service tokens) beside next-product loss
-    finetune_service_cuts: int = 2  # prefixes per train history per epoch ending at a service take ("<rec> <service_k>")
+    finetune_service_cuts: int = 1  # prefixes per train history per epoch ending at a service take ("<rec> <service_k>")
     service_query_max_days: float = 14.0  # such a prefix is asked between 1 minute and this long after its order
 
     # --- shared optimisation ---
