@@ -428,6 +428,13 @@ def test_service_habits_drive_what_is_taken(db: Engine) -> None:
     assert 0.25 < counts.count(0) / len(counts) < 0.45 and max(counts) == 2
 
 
+def test_every_present_phrasing_is_a_need_phrasing() -> None:
+    from store.demo.needs_data import FOR_SOMEONE_ELSE, NEED_DATA
+
+    phrasings = {phrase for _, _, _, en, zh in NEED_DATA for phrase in (*en, *zh)}
+    assert FOR_SOMEONE_ELSE and FOR_SOMEONE_ELSE <= phrasings, sorted(FOR_SOMEONE_ELSE - phrasings)
+
+
 def test_presents_are_wrapped_more_often() -> None:
     catalog = build_catalog(7, 0.05, history_end(END))
     wrap = next(s["id"] for s in catalog.rows["services"] if s["kind"] == "gift_wrapping")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import chain
 
 from store.demo.needs_data import CLOSERS, FOR_SOMEONE_ELSE, NEED_DATA, OPENERS
 
@@ -27,25 +29,31 @@ NEEDS: tuple[Need, ...] = tuple(
 )
 
 
-def need_statement(rng: random.Random, need: Need, language: str) -> str:
-    """One varied way a customer speaking ``language`` states ``need``."""
-    phrase = rng.choice(need.phrases[language])
-    opener = rng.choice(OPENERS[language])
+def vary(rng: random.Random, phrases: dict[str, tuple[str, ...]], openers: dict[str, tuple[str, ...]],
+         closers: dict[str, tuple[str, ...]], language: str) -> str:
+    """One of ``phrases`` in ``language``, with a random opener and closer (shared by product and service needs)."""
+    phrase = rng.choice(phrases[language])
+    opener = rng.choice(openers[language])
     if opener and language == "en" and not phrase.startswith(("I ", "I'")):
         phrase = phrase[0].lower() + phrase[1:]
-    return f"{opener}{phrase}{rng.choice(CLOSERS[language])}"
+    return f"{opener}{phrase}{rng.choice(closers[language])}"
+
+
+def stated_in(text: str, phrases: Iterable[str]) -> bool:
+    """Whether ``text`` contains one of ``phrases`` (as ``vary`` writes it)."""
+    return any(phrase in text or (phrase[0].lower() + phrase[1:]) in text for phrase in phrases)
+
+
+def need_statement(rng: random.Random, need: Need, language: str) -> str:
+    """One varied way a customer speaking ``language`` states ``need``."""
+    return vary(rng, need.phrases, OPENERS, CLOSERS, language)
 
 
 def need_of_text(text: str) -> Need | None:
     """The need a consultation text states, if it is a need statement."""
-    for need in NEEDS:
-        for phrases in need.phrases.values():
-            for phrase in phrases:
-                if phrase in text or (phrase[0].lower() + phrase[1:]) in text:
-                    return need
-    return None
+    return next((need for need in NEEDS if stated_in(text, chain.from_iterable(need.phrases.values()))), None)
 
 
 def for_someone_else(text: str) -> bool:
     """Whether a need statement says the purchase is for another person (a present)."""
-    return any(phrase in text or (phrase[0].lower() + phrase[1:]) in text for phrase in FOR_SOMEONE_ELSE)
+    return stated_in(text, FOR_SOMEONE_ELSE)

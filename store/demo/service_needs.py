@@ -12,6 +12,9 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import chain
+
+from store.demo.needs import stated_in, vary
 
 # key, service codes it leads to, English, Chinese
 SERVICE_NEED_DATA: tuple[tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]], ...] = (
@@ -202,18 +205,9 @@ class ServiceStatement:
 
 def service_statement(rng: random.Random, need: ServiceNeed, language: str) -> str:
     """One varied way a customer speaking ``language`` states ``need``."""
-    phrase = rng.choice(need.phrases[language])
-    opener = rng.choice(SERVICE_OPENERS[language])
-    if opener and language == "en" and not phrase.startswith(("I ", "I'")):
-        phrase = phrase[0].lower() + phrase[1:]
-    return f"{opener}{phrase}{rng.choice(SERVICE_CLOSERS[language])}"
+    return vary(rng, need.phrases, SERVICE_OPENERS, SERVICE_CLOSERS, language)
 
 
 def service_need_of_text(text: str) -> ServiceNeed | None:
     """The service need a consultation text states, if it is a service statement."""
-    for need in SERVICE_NEEDS:
-        for phrases in need.phrases.values():
-            for phrase in phrases:
-                if phrase in text or (phrase[0].lower() + phrase[1:]) in text:
-                    return need
-    return None
+    return next((need for need in SERVICE_NEEDS if stated_in(text, chain.from_iterable(need.phrases.values()))), None)
