@@ -3,7 +3,12 @@
 Pretraining, fine-tuning, evaluation, evidence and serving all call
 ``Serializer.encode``, so they cannot drift apart. Layout of one input::
 
-    <bos> <lang_xx> <tier_xx>  [events, oldest first]  <now> conversation text  <rec>
+    <bos> <lang_xx> <tier_xx>  [service profile]  [events, oldest first]  <now> conversation text  <rec>
+
+The service profile (with ``profile_services`` > 0 and service tokens in the
+vocabulary) is the customer's most taken services before the prediction
+time, most taken first, as their ``<service_k>`` tokens: a habit shows even
+when the takes behind it have left the event window.
 
 An event is a purchase (``<purchase> <item_i>``, or ``<item_i>`` alone
 without ``purchase_marker``, followed for a consumable
@@ -86,10 +91,12 @@ class Serializer:
         repurchase_days: Sequence[int | None] = (),
         note_max_age_days: float | None = None,
         purchase_marker: bool = True,
+        profile_services: int = 0,
     ) -> None:
         """``repurchase_days``: each item's cycle by dense index (None: not a consumable; empty: no due tokens);
         ``note_max_age_days``: notes older than this at prediction time are left out (None: keep all);
-        ``purchase_marker``: write ``<purchase>`` before each purchase's item token."""
+        ``purchase_marker``: write ``<purchase>`` before each purchase's item token;
+        ``profile_services``: services in the header's service profile (0: none)."""
         if repurchase_days and len(repurchase_days) != layout.n_items:
             raise ValueError(f"repurchase_days has {len(repurchase_days)} entries for {layout.n_items} items")
         self.repurchase_days = tuple(repurchase_days)
@@ -100,6 +107,7 @@ class Serializer:
         self.max_conversation_tokens = max_conversation_tokens
         self.use_text = use_text
         self.purchase_marker = purchase_marker
+        self.profile_services = profile_services if layout.n_services else 0
         self.note_max_age = timedelta(days=note_max_age_days) if note_max_age_days is not None else None
         self._text_cache: dict[str, tuple[int, ...]] = {}
         # Header (3), a gap + <now> + <rec>, and one event must always fit.
@@ -113,7 +121,7 @@ class Serializer:
         return cls(tokenizer, layout, budget=config.context_tokens, max_note_tokens=config.max_note_tokens,
                    max_conversation_tokens=config.max_conversation_tokens, use_text=use_text,
                    repurchase_days=repurchase_days, note_max_age_days=config.note_max_age_days,
-                   purchase_marker=config.purchase_marker)
+                   purchase_marker=config.purchase_marker, profile_services=config.profile_services)
 
     def text_ids(self, text: str) -> tuple[int, ...]:
         """BPE ids of plain ``text`` (no special tokens), cached."""
@@ -156,6 +164,17 @@ class Serializer:
         keyed.sort(key=lambda pair: pair[0])
         return [event for _, event in keyed]
 
+    def service_profile(self, history: History, now: datetime) -> list[int]:
+        """Tokens of the ``profile_services`` services taken most before ``now`` (ties: most recent first)."""
+        counts: dict[int, int] = {}
+        last: dict[int, datetime] = {}
+        for take in history.services:
+            if take.time < now:
+                counts[take.service] = counts.get(take.service, 0) + 1
+                last[take.service] = take.time
+        ranked = sorted(counts, key=lambda s: (-counts[s], -last[s].timestamp(), s))
+        return [self.layout.service_token(s) for s in ranked[: self.profile_services]]
+
     def _due(self, purchase: Purchase, now: datetime) -> tuple[int, ...]:
         cycle = self.repurchase_days[purchase.item] if self.repurchase_days else None
         if not cycle or cycle <= 0:
@@ -196,6 +215,8 @@ class Serializer:
             layout.id(f"<lang_{lang if lang in LANGUAGES else 'other'}>"),
             layout.id(f"<tier_{level if level in TIERS else 'none'}>"),
         ]
+        if self.profile_services and history is not None:
+            header += self.service_profile(history, now)
         tail = [layout.id("<now>")]
         if self.use_text and conversation:
             tail += self.text_ids(conversation)[-self.max_conversation_tokens :]

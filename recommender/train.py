@@ -211,7 +211,12 @@ def next_item_loss(model, batch: dict[str, torch.Tensor], layout: TokenLayout, t
             loss = (losses * weights).sum() / weights.sum()
     if layout.n_services and service_weight:
         first, last = layout.kind_range("service")
-        rows, positions = ((following >= first) & (following < last) & live).nonzero(as_tuple=True)
+        # A service token before any product is the header's service profile, not a take to predict.
+        ids = batch["input_ids"]
+        slots = torch.arange(ids.shape[1], device=ids.device).expand_as(ids)
+        seen_item = torch.where((ids >= start) & (ids < stop), slots, torch.full_like(slots, -1)).cummax(dim=1).values
+        asked = (seen_item >= 0) | (ids == layout.id("<rec>"))
+        rows, positions = ((following >= first) & (following < last) & live & asked[:, :-1]).nonzero(as_tuple=True)
         if len(rows):
             log_probs = service_log_probs(model, hidden[rows, positions], layout)
             loss = loss + service_weight * torch.nn.functional.nll_loss(log_probs, following[rows, positions] - first)

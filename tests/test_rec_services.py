@@ -178,3 +178,47 @@ def test_the_evaluation_report_has_the_service_table(tmp_path):
     assert report["service_baselines"]["svc-habit"]["test_hr1"] > report["service_baselines"]["svc-pop"]["test_hr1"]
     markdown = (tmp_path / "report.md").read_text()
     assert "## Services: which one is taken with an order" in markdown and "| svc-habit |" in markdown
+
+
+def test_the_service_profile_lists_the_most_taken_services_first():
+    dataset = services_toy()
+    tokenizer, layout = train_tokenizer(["service words"], n_items=dataset.n_items, n_services=N_SERVICES,
+                                        vocab_size=300, min_frequency=1)
+    serializer = Serializer(tokenizer, layout, budget=64, max_note_tokens=8, max_conversation_tokens=8,
+                            use_text=False, profile_services=2)
+    day = NOW - timedelta(days=40)
+    takes = (ServiceTake(day, 1, 0), ServiceTake(day + timedelta(days=1), 3, 0), ServiceTake(day + timedelta(days=2), 1, 0),
+             ServiceTake(day + timedelta(days=3), 2, 0), ServiceTake(NOW, 0, 0))
+    history = History("c", "en", "gold", (Purchase(day, 0),), (), takes)
+    ids = serializer.encode(history, NOW)
+    # Service 1 twice, then the latest of the once-taken (2 over 3); the take at NOW is not seen.
+    assert ids[3:5] == [layout.service_token(1), layout.service_token(2)]
+    assert layout.service_token(0) not in ids
+    assert _serializer(dataset, N_SERVICES).encode(history, NOW)[3] != layout.service_token(1)  # off by default
+
+
+def test_the_profile_is_never_a_service_target():
+    import torch
+
+    from recommender.model import add_adapter, build_base
+    from recommender.config import preset
+    from recommender.serialization import collate
+    from recommender.train import next_item_loss
+
+    dataset = services_toy()
+    tokenizer, layout = train_tokenizer(["service words"], n_items=dataset.n_items, n_services=N_SERVICES,
+                                        vocab_size=300, min_frequency=1)
+    config = preset("tiny")
+    model = add_adapter(build_base(config, layout), config, layout)
+    profile_only = [layout.id("<bos>"), layout.id("<lang_en>"), layout.id("<tier_gold>"), layout.service_token(1),
+                    layout.service_token(2), layout.id("<purchase>"), layout.item_token(3), layout.id("<rec>"),
+                    layout.item_token(4)]
+    batch = collate([profile_only], layout.id("<pad>"))
+    torch.manual_seed(0)
+    assert next_item_loss(model.eval(), batch, layout, service_weight=1.0) == next_item_loss(model, batch, layout,
+                                                                                              service_weight=0.0)
+    # A take after a purchase is a target.
+    with_take = profile_only[:7] + [layout.service_token(0)] + profile_only[7:]
+    batch = collate([with_take], layout.id("<pad>"))
+    assert next_item_loss(model, batch, layout, service_weight=1.0) > next_item_loss(model, batch, layout,
+                                                                                     service_weight=0.0)
