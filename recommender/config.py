@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import typing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -175,6 +176,47 @@ PRESETS: dict[str, dict[str, Any]] = {
         eval_batch_size=256,
     ),
 }
+
+
+class OverrideError(ValueError):
+    """A ``KEY=VALUE`` override names no config field or has a value of the wrong type."""
+
+
+def parse_overrides(pairs: list[str] | tuple[str, ...]) -> dict[str, Any]:
+    """``["finetune_epochs=20", "max_finetune_minutes=none"]`` as typed ``TrainConfig`` overrides.
+
+    Each value is read as its field's type (int, float, bool as true/false, str);
+    ``none`` is accepted where the field may be None.
+
+    Raises:
+        OverrideError: A pair without ``=``, an unknown key, or a value its field cannot take (the message names it).
+    """
+    hints = typing.get_type_hints(TrainConfig)
+    parsed: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        key, raw = key.strip(), raw.strip()
+        if not sep or not key:
+            raise OverrideError(f"override {pair!r} is not KEY=VALUE")
+        if key not in hints:
+            raise OverrideError(f"override {key!r} is not a config key; see recommender/config.py TrainConfig")
+        kinds = typing.get_args(hints[key]) or (hints[key],)
+        if raw.lower() in ("none", "null"):
+            if type(None) not in kinds:
+                raise OverrideError(f"override {key!r} cannot be none")
+            parsed[key] = None
+            continue
+        kind = next(k for k in kinds if k is not type(None))
+        try:
+            if kind is bool:
+                if raw.lower() not in ("true", "false"):
+                    raise ValueError(raw)
+                parsed[key] = raw.lower() == "true"
+            else:
+                parsed[key] = kind(raw)
+        except ValueError as error:
+            raise OverrideError(f"override {key!r} needs a value of type {kind.__name__}, got {raw!r}") from error
+    return parsed
 
 
 def preset(name: str, **overrides: Any) -> TrainConfig:

@@ -3,7 +3,7 @@
     python -m recommender.evaluate --dataset demo|store|PATH [--database-url URL]
         [--models pop,cooc,sasrec,gpt,gpt-notext] [--out results/eval/NAME]
         [--seed 7] [--max-epochs N] [--sasrec-dropout P] [--sasrec-max-len L] [--threads T]
-        [--gpt-preset NAME] [--gpt-base-model PATH]
+        [--gpt-preset NAME] [--gpt-base-model PATH] [--gpt-set KEY=VALUE ...]
 
 Each model is fitted and scored in its own child process (spawned, not
 forked: a fork after torch has used its thread pool can deadlock), so its
@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from recommender.config import OverrideError, parse_overrides
 from recommender.dataset import Dataset, Example, Split, leave_one_out, load_sequence_file, load_store, service_split
 from recommender.metrics import hit_rate_at_k, ndcg_at_k, rank_of_targets
 from recommender.protocol import Recommender
@@ -69,6 +70,7 @@ class ModelOptions:
     gpt_preset: str | None = None
     gpt_base_model: str | None = None
     threads: int | None = None
+    gpt_overrides: dict[str, object] = field(default_factory=dict)  # TrainConfig fields for both GPT models
 
 
 def build_model(name: str, options: ModelOptions) -> Recommender:
@@ -98,7 +100,7 @@ def build_model(name: str, options: ModelOptions) -> Recommender:
     if name in ("gpt", "gpt-notext"):
         from recommender.gpt import GPTRecommender
 
-        kwargs: dict[str, object] = {"use_text": name == "gpt", "seed": options.seed}
+        kwargs: dict[str, object] = {**options.gpt_overrides, "use_text": name == "gpt", "seed": options.seed}
         accepted = inspect.signature(GPTRecommender).parameters
         if options.max_epochs is not None and "max_epochs" in accepted:
             kwargs["max_epochs"] = options.max_epochs
@@ -332,6 +334,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--gpt-preset", help="preset of the GPT models (default: GPTRecommender's own)")
     parser.add_argument("--gpt-base-model", help="local path of a pretrained base for the GPT models")
     parser.add_argument("--threads", type=int, help="torch CPU threads for SASRec and GPT (default: torch's own)")
+    parser.add_argument("--gpt-set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a TrainConfig field for both GPT models, e.g. max_finetune_minutes=40 (repeatable)")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     args = parser.parse_args(argv)
 
@@ -344,8 +348,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         overrides["dropout"] = args.sasrec_dropout
     if args.sasrec_max_len is not None:
         overrides["max_len"] = args.sasrec_max_len
+    try:
+        gpt_overrides = parse_overrides(args.gpt_set)
+    except OverrideError as error:
+        parser.error(str(error))
     options = ModelOptions(seed=args.seed, max_epochs=args.max_epochs, sasrec_overrides=overrides,
-                           gpt_preset=args.gpt_preset, gpt_base_model=args.gpt_base_model, threads=args.threads)
+                           gpt_preset=args.gpt_preset, gpt_base_model=args.gpt_base_model, threads=args.threads,
+                           gpt_overrides=gpt_overrides)
     dataset = load_dataset(args.dataset, args.database_url)
     out = args.out or REPO_ROOT / "results" / "eval" / dataset.name
     results = evaluate(dataset, models, options, out, progress=not args.quiet,

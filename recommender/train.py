@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from recommender.config import PRESETS, TrainConfig, preset
+from recommender.config import PRESETS, OverrideError, TrainConfig, parse_overrides, preset
 from recommender.dataset import Dataset, Example, Split, leave_one_out, load_store
 from recommender.metrics import ndcg_at_k, rank_of_targets
 from recommender.model import (add_adapter, build_base, causal_lm_of, count_parameters, load_base, next_product_log_probs,
@@ -381,14 +381,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--resume", action="store_true", help="continue from the checkpoints in --out")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: the preset's torch_threads)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
+                        help="any TrainConfig field on top of the preset, e.g. finetune_epochs=12 (repeatable)")
     args = parser.parse_args(argv)
+    try:
+        overrides = parse_overrides(args.overrides)
+    except OverrideError as error:
+        parser.error(str(error))
     url = args.database_url
     if url is None:
         from store.settings import load_settings
 
         url = load_settings().database_url
     dataset = load_store(url)
-    config = replace(preset(args.preset), seed=args.seed)
+    config = replace(preset(args.preset, **overrides), seed=args.seed)
     if args.threads:
         config = replace(config, torch_threads=args.threads)
     started = time.monotonic()
