@@ -47,7 +47,8 @@ class ArmResult:
     sequential_requests: int
     throughput: dict[str, float]  # clients -> requests/s
     errors: int
-    mean_batch_size: float | None
+    mean_batch_size: float | None  # over the whole run (sequential requests included)
+    batch_at: dict[str, float | None]  # clients -> mean batch size during that level
 
 
 def free_port() -> int:
@@ -141,7 +142,14 @@ async def measure(args: argparse.Namespace, max_batch: int, bodies: list[dict], 
                 await call(body)
             latencies = [await call(bodies[i % len(bodies)]) for i in range(args.sequential)]
             throughput: dict[str, float] = {}
+            batch_at: dict[str, float | None] = {}
+
+            async def batch_totals() -> tuple[float, float]:
+                async with session.get(f"{server.url}/metrics", headers=headers) as response:
+                    return _batch_totals(await response.text())
+
             for clients in args.clients:
+                sum_before, count_before = await batch_totals()
                 total = max(args.min_requests, clients * args.requests_per_client)
                 issued = 0
                 deadline = time.monotonic() + args.level_seconds
@@ -159,6 +167,9 @@ async def measure(args: argparse.Namespace, max_batch: int, bodies: list[dict], 
                 started = time.perf_counter()
                 completed = sum(await asyncio.gather(*(client() for _ in range(clients))))
                 throughput[str(clients)] = round(completed / (time.perf_counter() - started), 2)
+                sum_after, count_after = await batch_totals()
+                batches = count_after - count_before
+                batch_at[str(clients)] = round((sum_after - sum_before) / batches, 2) if batches else None
             async with session.get(f"{server.url}/metrics", headers=headers) as response:
                 metrics = await response.text()
     finally:
@@ -166,14 +177,20 @@ async def measure(args: argparse.Namespace, max_batch: int, bodies: list[dict], 
     lat = np.array(latencies) * 1000
     return ArmResult(max_batch=max_batch, evidence=evidence, p50_ms=round(float(np.percentile(lat, 50)), 2),
                      p95_ms=round(float(np.percentile(lat, 95)), 2), sequential_requests=len(latencies),
-                     throughput=throughput, errors=errors, mean_batch_size=_mean_batch(metrics)), _device(metrics)
+                     throughput=throughput, errors=errors, mean_batch_size=_mean_batch(metrics),
+                     batch_at=batch_at), _device(metrics)
+
+
+def _batch_totals(metrics: str) -> tuple[float, float]:
+    """(sum of batch sizes, number of batches) so far, from the server's Prometheus text."""
+    values = {line.split()[0]: float(line.split()[1]) for line in metrics.splitlines()
+              if line.startswith(("model_server_batch_size_sum", "model_server_batch_size_count"))}
+    return values.get("model_server_batch_size_sum", 0.0), values.get("model_server_batch_size_count", 0.0)
 
 
 def _mean_batch(metrics: str) -> float | None:
-    values = {line.split()[0]: float(line.split()[1]) for line in metrics.splitlines()
-              if line.startswith(("model_server_batch_size_sum", "model_server_batch_size_count"))}
-    count = values.get("model_server_batch_size_count")
-    return round(values["model_server_batch_size_sum"] / count, 2) if count else None
+    total, count = _batch_totals(metrics)
+    return round(total / count, 2) if count else None
 
 
 def _device(metrics: str) -> str:
@@ -195,13 +212,13 @@ def write_report(out: Path, result: dict) -> None:
         f"load average {machine['load_before']} before / {machine['load_after']} after. "
         "Client and server share the machine.", "",
         "| server | p50 alone (ms) | p95 alone (ms) | " + " | ".join(f"req/s @{c}" for c in result["clients"])
-        + " | mean batch | errors |",
+        + f" | mean batch @{max(result['clients'])} | errors |",
         "|---|---|---|" + "---|" * len(result["clients"]) + "---|---|",
     ]
     for name, arm in arms.items():
         lines.append(f"| {name} (max_batch {arm['max_batch']}, evidence {'on' if arm['evidence'] else 'off'}) | {arm['p50_ms']} | {arm['p95_ms']} | "
                      + " | ".join(str(arm["throughput"][str(c)]) for c in result["clients"])
-                     + f" | {arm['mean_batch_size']} | {arm['errors']} |")
+                     + f" | {arm.get('batch_at', {}).get(str(max(result['clients'])))} | {arm['errors']} |")
     lines.append("")
     for evidence, ratio in result["throughput_ratio_at_max_clients"].items():
         batching = arms["batching" if evidence == "evidence_on" else "batching_scores_only"]
