@@ -22,6 +22,7 @@ import inspect
 import json
 import multiprocessing
 import resource
+import signal
 import sys
 import time
 import traceback
@@ -244,6 +245,19 @@ def run_model(name: str, dataset: Dataset, split: Split, options: ModelOptions, 
     return result
 
 
+def exit_on_sigterm() -> None:
+    """Make SIGTERM end this process the way Ctrl-C does, so the model child is stopped with it.
+
+    A spawned child is daemonic and multiprocessing terminates it at a normal
+    exit; a plain SIGTERM kills the parent before that runs and leaves the
+    child training on, orphaned, for up to an hour.
+    """
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 def load_dataset(spec: str, database_url: str | None) -> Dataset:
     """``demo`` (var/shop.db), ``store`` (the configured database, or ``database_url``) or a sequence file."""
     if spec == "demo":
@@ -355,6 +369,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = ModelOptions(seed=args.seed, max_epochs=args.max_epochs, sasrec_overrides=overrides,
                            gpt_preset=args.gpt_preset, gpt_base_model=args.gpt_base_model, threads=args.threads,
                            gpt_overrides=gpt_overrides)
+    exit_on_sigterm()
     dataset = load_dataset(args.dataset, args.database_url)
     out = args.out or REPO_ROOT / "results" / "eval" / dataset.name
     results = evaluate(dataset, models, options, out, progress=not args.quiet,

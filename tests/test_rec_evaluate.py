@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
 import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from recommender import evaluate
+from recommender.evaluate import REPO_ROOT as REPO
 from recommender.dataset import leave_one_out, load_sequence_file
 from recommender.metrics import ndcg_at_k, rank_of_targets
 
@@ -84,6 +89,40 @@ def test_a_child_that_dies_is_reported(tiny_file):
     result = evaluate.run_model("pop", dataset, leave_one_out(dataset), evaluate.ModelOptions(), progress=False,
                                 worker=_dying_worker)
     assert result.status == "failed" and "exit code 3" in result.detail
+
+
+def _sleeping_worker(connection, pid_file, *args) -> None:
+    Path(pid_file).write_text(str(os.getpid()))
+    time.sleep(300)
+
+
+def test_sigterm_stops_the_model_child_too(tmp_path):
+    pid_file = tmp_path / "child.pid"
+    parent = subprocess.Popen([sys.executable, "-c", (
+        "from recommender import evaluate; from tests.test_rec_evaluate import _sleeping_worker; "
+        "evaluate.exit_on_sigterm(); "
+        f"evaluate.run_model({str(pid_file)!r}, None, None, evaluate.ModelOptions(), worker=_sleeping_worker)")],
+        cwd=REPO)
+    deadline = time.monotonic() + 60
+    while not pid_file.exists() or not pid_file.read_text():
+        assert time.monotonic() < deadline and parent.poll() is None, "the child never started"
+        time.sleep(0.1)
+    child = int(pid_file.read_text())
+    parent.send_signal(signal.SIGTERM)
+    assert parent.wait(timeout=30) == 128 + signal.SIGTERM
+    deadline = time.monotonic() + 10
+    while _alive(child):
+        assert time.monotonic() < deadline, "the model child outlived its evaluation"
+        time.sleep(0.1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    status = Path(f"/proc/{pid}/stat")
+    return status.exists() and status.read_text().split(")")[-1].split()[0] != "Z"
 
 
 def test_unknown_model_is_a_usage_error(tiny_file):
