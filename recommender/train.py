@@ -152,6 +152,9 @@ def pretrain(model, sequences: list[list[int]], layout: TokenLayout, config: Tra
         )
         seconds = time.monotonic() - started
         log["epochs"].append({"epoch": epoch + 1, "loss": float(np.mean(losses)), "tokens_per_s": tokens / seconds})
+        if progress:
+            tqdm.write(f"pretrain {epoch + 1}/{config.pretrain_epochs}: loss {np.mean(losses):.4f}, "
+                       f"{tokens / seconds:.0f} tokens/s, {seconds / 60:.1f} min")
         log["tokens"] += tokens
         log["seconds"] += seconds
         torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
@@ -296,6 +299,10 @@ def finetune(model, serializer: Serializer, split: Split, config: TrainConfig, *
             log["best_valid_ndcg10"], log["best_epoch"] = ndcg, epoch + 1
             best_state = {k: v.detach().cpu().clone() for k, v in model.named_parameters() if v.requires_grad}
             save_adapter(model, adapter_dir)
+        if progress:
+            tqdm.write(f"finetune {epoch + 1}/{config.finetune_epochs}: loss {np.mean(losses):.4f}, valid NDCG@10 "
+                       f"{ndcg:.4f} (best {log['best_valid_ndcg10']:.4f} at epoch {log['best_epoch']}), "
+                       f"{seconds / 60:.1f} min")
         trainable = {name for name, p in model.named_parameters() if p.requires_grad}
         torch.save({"trainable": {k: v for k, v in model.state_dict().items() if k in trainable},
                     "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "epoch": epoch + 1,
