@@ -44,7 +44,7 @@ models/.trained: $(RASA_INPUTS) $(RASA_VENV)/.installed
 train: models/.trained  ## train the Rasa model (skipped when config, data and domain are unchanged)
 
 # Retrained when the model code changes (a new serialization cannot read an old model).
-$(MODEL_STAMP): $(filter-out recommender/evaluate.py recommender/report.py recommender/service_eval.py,$(wildcard recommender/*.py))
+$(MODEL_STAMP): $(filter-out recommender/evaluate.py recommender/report.py recommender/service_eval.py recommender/datasets_public.py,$(wildcard recommender/*.py))
 	$(MAKE) demo
 	rm -rf $(MODEL_DIR)
 	$(PY) -m recommender.train --preset small --out $(MODEL_DIR)

@@ -9,7 +9,8 @@ ships MovieLens-100k (943 users, 1,682 items, 100,000 ratings, GroupLens) as
 atomic files. ``ml-100k`` takes them from that wheel (``pip download --no-deps
 recbole==1.2.1`` when no ``--wheel`` is given; nothing is installed) and
 writes each user's rated items in timestamp order. ``synthetic`` writes a
-file the size of Amazon Beauty 5-core (that benchmark cannot be fetched here)
+file the size of Amazon Beauty 5-core (the real file cannot be fetched at run time here;
+the README says where this project's copy came from)
 to check that loading and evaluation scale; its numbers say nothing about
 model quality on real data. Output goes under ``var/`` (git-ignored).
 """
