@@ -103,17 +103,23 @@ def test_sigterm_stops_the_model_child_too(tmp_path):
         "evaluate.exit_on_sigterm(); "
         f"evaluate.run_model({str(pid_file)!r}, None, None, evaluate.ModelOptions(), worker=_sleeping_worker)")],
         cwd=REPO)
-    deadline = time.monotonic() + 60
-    while not pid_file.exists() or not pid_file.read_text():
-        assert time.monotonic() < deadline and parent.poll() is None, "the child never started"
-        time.sleep(0.1)
-    child = int(pid_file.read_text())
-    parent.send_signal(signal.SIGTERM)
-    assert parent.wait(timeout=30) == 128 + signal.SIGTERM
-    deadline = time.monotonic() + 10
-    while _alive(child):
-        assert time.monotonic() < deadline, "the model child outlived its evaluation"
-        time.sleep(0.1)
+    child = None
+    try:
+        deadline = time.monotonic() + 60
+        while not pid_file.exists() or not pid_file.read_text():
+            assert time.monotonic() < deadline and parent.poll() is None, "the child never started"
+            time.sleep(0.1)
+        child = int(pid_file.read_text())
+        parent.send_signal(signal.SIGTERM)
+        assert parent.wait(timeout=30) == 128 + signal.SIGTERM
+        deadline = time.monotonic() + 10
+        while _alive(child):
+            assert time.monotonic() < deadline, "the model child outlived its evaluation"
+            time.sleep(0.1)
+    finally:  # a failing run must not leave either process sleeping behind the suite
+        parent.kill()
+        if child is not None and _alive(child):
+            os.kill(child, signal.SIGKILL)
 
 
 def _alive(pid: int) -> bool:

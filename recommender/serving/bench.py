@@ -144,12 +144,12 @@ async def measure(args: argparse.Namespace, max_batch: int, bodies: list[dict], 
             throughput: dict[str, float] = {}
             batch_at: dict[str, float | None] = {}
 
-            async def batch_totals() -> tuple[float, float]:
+            async def metrics_text() -> str:
                 async with session.get(f"{server.url}/metrics", headers=headers) as response:
-                    return _batch_totals(await response.text())
+                    return await response.text()
 
             for clients in args.clients:
-                sum_before, count_before = await batch_totals()
+                sum_before, count_before = _batch_totals(await metrics_text())
                 total = max(args.min_requests, clients * args.requests_per_client)
                 issued = 0
                 deadline = time.monotonic() + args.level_seconds
@@ -167,11 +167,10 @@ async def measure(args: argparse.Namespace, max_batch: int, bodies: list[dict], 
                 started = time.perf_counter()
                 completed = sum(await asyncio.gather(*(client() for _ in range(clients))))
                 throughput[str(clients)] = round(completed / (time.perf_counter() - started), 2)
-                sum_after, count_after = await batch_totals()
+                sum_after, count_after = _batch_totals(await metrics_text())
                 batches = count_after - count_before
                 batch_at[str(clients)] = round((sum_after - sum_before) / batches, 2) if batches else None
-            async with session.get(f"{server.url}/metrics", headers=headers) as response:
-                metrics = await response.text()
+            metrics = await metrics_text()
     finally:
         server.stop()
     lat = np.array(latencies) * 1000
@@ -218,7 +217,7 @@ def write_report(out: Path, result: dict) -> None:
     for name, arm in arms.items():
         lines.append(f"| {name} (max_batch {arm['max_batch']}, evidence {'on' if arm['evidence'] else 'off'}) | {arm['p50_ms']} | {arm['p95_ms']} | "
                      + " | ".join(str(arm["throughput"][str(c)]) for c in result["clients"])
-                     + f" | {arm.get('batch_at', {}).get(str(max(result['clients'])))} | {arm['errors']} |")
+                     + f" | {arm['batch_at'][str(max(result['clients']))]} | {arm['errors']} |")
     lines.append("")
     for evidence, ratio in result["throughput_ratio_at_max_clients"].items():
         batching = arms["batching" if evidence == "evidence_on" else "batching_scores_only"]
