@@ -49,6 +49,8 @@ class TrainConfig:
     pretrain_cuts_per_history: int = 2  # serialized prefixes of each train history in the corpus
     pretrain_item_weight: float = 4.0  # LM-loss weight of item-token targets (text tokens weigh 1)
     pretrain_note_outcomes: bool = True  # add "note text -> outcome purchase" pairs, as past note and as current conversation
+    pretrain_structural_targets: bool = True  # markers (<gap_*>, <rec>, <purchase>...) are LM targets too; False spends each step on item and text targets only
+    pretrain_patience: int | None = None  # validate next-item NDCG@10 after each epoch, keep the best, stop after this many without a better one (None = no validation, every epoch runs)
 
     # --- step 2: LoRA fine-tuning on next-item prediction ---
     lora_r: int = 16
@@ -145,14 +147,21 @@ PRESETS: dict[str, dict[str, Any]] = {
     # The schedules are sized for what fits unloaded (2 + 8 epochs); the caps keep a busy box within 15 minutes.
     "small": dict(pretrain_epochs=2, finetune_epochs=8, patience=3, max_valid_examples=1000,
                   max_pretrain_minutes=6.5, max_finetune_minutes=7.5, torch_threads=1),
-    # Item-only sequence files (no text): the same model and time caps as small, but many more cuts and
-    # epochs (early stopping and the caps end them), since one cut per history is a few dozen steps an epoch.
-    # No <purchase> marker: an item token is already unambiguous, and without text the marker only
-    # doubles every sequence, so the same context holds the same items at half the tokens.
-    # A film rated (or a product bought) once is rarely next again: repeats go through the copy head's gate.
-    "items": dict(purchase_marker=False, context_tokens=64, copy_head_explore_new_only=True, pretrain_epochs=6,
-                  pretrain_cuts_per_history=8, finetune_epochs=40, finetune_cuts_per_history=8, patience=3,
-                  max_valid_examples=1000, max_pretrain_minutes=6.5, max_finetune_minutes=7.5, torch_threads=1),
+    # Item-only sequence files (no text), e.g. Amazon Beauty: the model is sized and regularised like the
+    # SASRec it must beat (2 layers, hidden 64, dropout 0.5, ~50 items of context, Adam 1e-3, batch 256),
+    # because sparse item data overfits a wider model. Pretraining on whole train histories (one cut: every
+    # purchase of it is a next-item target in one pass) is where it learns; it runs to its best validation
+    # NDCG@10 (patience 8) within its time cap, then LoRA fine-tunes on top, kept only if validation improves.
+    # No <purchase> marker: an item token is unambiguous and the marker would double every sequence.
+    # No copy head: repeats are rare in such files, and without it the untrained adapter IS the base.
+    # Markers (<gap_*>, <rec>) are not LM targets and the BPE vocabulary is minimal: the softmax over the
+    # vocabulary is most of a step, and there is no text to spell. Warm-up is about one epoch of 200.
+    "items": dict(purchase_marker=False, context_tokens=64, n_layer=2, n_head=2, n_embd=64, dropout=0.5,
+                  copy_head_dim=0, bpe_vocab_size=300, pretrain_structural_targets=False, pretrain_epochs=200,
+                  pretrain_batch_size=256, pretrain_lr=1e-3,
+                  pretrain_cuts_per_history=1, pretrain_patience=8, finetune_epochs=40, finetune_batch_size=256,
+                  finetune_lr=1e-3, finetune_cuts_per_history=1, patience=3, max_valid_examples=5000,
+                  warmup_fraction=0.005, max_pretrain_minutes=45.0, max_finetune_minutes=20.0, torch_threads=1),
     # A GPU: bigger model, longer context, more epochs.
     "base": dict(
         bpe_vocab_size=8000,

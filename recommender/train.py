@@ -110,35 +110,54 @@ def _run_epoch(batches: list, loss_of: Callable, losses: list[float], params, op
     return tokens
 
 
-def weighted_lm_loss(model, batch: dict[str, torch.Tensor], layout: TokenLayout, item_weight: float) -> torch.Tensor:
+def weighted_lm_loss(model, batch: dict[str, torch.Tensor], layout: TokenLayout, item_weight: float,
+                     structural_targets: bool = True) -> torch.Tensor:
     """Causal-LM cross-entropy over the whole vocabulary, item-token targets weighted ``item_weight``.
 
     Item tokens are a small share of the corpus (text is most of it); the
     weight keeps next-item prediction from being drowned by easy text tokens.
+    Logits are computed only where a real token follows: the output
+    projection over the vocabulary is most of a step's cost, and padding
+    would be a third of it in a batch of short histories. Without
+    ``structural_targets``, markers such as ``<gap_1w>`` or ``<rec>`` are
+    not predicted either (nothing ever generates them; in an item-only
+    history they are about half the tokens).
     """
-    logits = model(**batch).logits[:, :-1].float()
-    targets = batch["input_ids"][:, 1:]
-    mask = batch["attention_mask"][:, 1:].float()
+    causal_lm = causal_lm_of(model)
+    hidden = causal_lm.base_model(**batch).last_hidden_state[:, :-1]
+    live = batch["attention_mask"][:, 1:] == 1
+    if not structural_targets:
+        markers = torch.tensor(sorted(layout.structural.values()), device=live.device)
+        live &= ~torch.isin(batch["input_ids"][:, 1:], markers)
+    targets = batch["input_ids"][:, 1:][live]
+    logits = causal_lm.get_output_embeddings()(hidden[live]).float()
     start, stop = layout.kind_range("product")
-    weights = mask * torch.where((targets >= start) & (targets < stop), item_weight, 1.0)
-    losses = torch.nn.functional.cross_entropy(logits.transpose(1, 2), targets, reduction="none")
-    return (losses * weights).sum() / weights.sum()
+    weights = torch.where((targets >= start) & (targets < stop), item_weight, 1.0)
+    losses = torch.nn.functional.cross_entropy(logits, targets, reduction="none")
+    return (losses * weights).sum() / weights.sum().clamp(min=1.0)
 
 
 def pretrain(model, sequences: list[list[int]], layout: TokenLayout, config: TrainConfig, *, device: torch.device,
-             checkpoint: Path, progress: bool = True) -> dict:
-    """Step 1: causal-LM training of every base parameter; resumes from ``checkpoint`` per epoch."""
+             checkpoint: Path, progress: bool = True, validate_epoch: Callable[[], float] | None = None) -> dict:
+    """Step 1: causal-LM training of every base parameter; resumes from ``checkpoint`` per epoch.
+
+    With ``config.pretrain_patience`` and a ``validate_epoch`` (the base's
+    validation NDCG@10), every epoch is validated, the best epoch's weights
+    are kept and training stops after that many epochs without a better one.
+    """
     rng = random.Random(config.seed)
     steps_per_epoch = -(-len(sequences) // config.pretrain_batch_size)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer, scheduler = _optimizer(params, config.pretrain_lr, config, steps_per_epoch * config.pretrain_epochs)
     start_epoch, log = 0, {"epochs": [], "tokens": 0, "seconds": 0.0}
+    validating = config.pretrain_patience is not None and validate_epoch is not None
+    best_state = None
     if checkpoint.exists():
         state = torch.load(checkpoint, map_location=device, weights_only=False)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
-        start_epoch, log = state["epoch"], state["log"]
+        start_epoch, log, best_state = state["epoch"], state["log"], state.get("best")
         rng.setstate(state["rng"])
     deadline = time.monotonic() + 60 * config.max_pretrain_minutes if config.max_pretrain_minutes else None
     model.train()
@@ -146,22 +165,36 @@ def pretrain(model, sequences: list[list[int]], layout: TokenLayout, config: Tra
         started, losses = time.monotonic(), []
         batches = _batches(sequences, config.pretrain_batch_size, rng, len)
         tokens = _run_epoch(
-            batches, lambda batch: weighted_lm_loss(model, batch, layout, config.pretrain_item_weight), losses,
+            batches, lambda batch: weighted_lm_loss(model, batch, layout, config.pretrain_item_weight,
+                                                    config.pretrain_structural_targets), losses,
             params, optimizer, scheduler, config, device=device, pad_id=layout.id("<pad>"), deadline=deadline,
             desc=f"pretrain {epoch + 1}/{config.pretrain_epochs}", progress=progress,
         )
         seconds = time.monotonic() - started
-        log["epochs"].append({"epoch": epoch + 1, "loss": float(np.mean(losses)), "tokens_per_s": tokens / seconds})
-        if progress:
-            tqdm.write(f"pretrain {epoch + 1}/{config.pretrain_epochs}: loss {np.mean(losses):.4f}, "
-                       f"{tokens / seconds:.0f} tokens/s, {seconds / 60:.1f} min")
+        entry = {"epoch": epoch + 1, "loss": float(np.mean(losses)), "tokens_per_s": tokens / seconds}
+        line = f"pretrain {epoch + 1}/{config.pretrain_epochs}: loss {entry['loss']:.4f}, {entry['tokens_per_s']:.0f} tokens/s"
+        log["epochs"].append(entry)
         log["tokens"] += tokens
         log["seconds"] += seconds
+        if validating:
+            entry["valid_ndcg10"] = validate_epoch()
+            model.train()
+            if log.get("best_valid_ndcg10") is None or entry["valid_ndcg10"] > log["best_valid_ndcg10"]:
+                log["best_valid_ndcg10"], log["best_epoch"] = entry["valid_ndcg10"], epoch + 1
+                best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+            line += f", valid NDCG@10 {entry['valid_ndcg10']:.4f} (best {log['best_valid_ndcg10']:.4f} at epoch {log['best_epoch']})"
+        if progress:
+            tqdm.write(f"{line}, {seconds / 60:.1f} min")
         torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                    "epoch": epoch + 1, "log": log, "rng": rng.getstate(), "config": config.to_dict()}, checkpoint)
+                    "epoch": epoch + 1, "log": log, "rng": rng.getstate(), "config": config.to_dict(),
+                    "best": best_state}, checkpoint)
         if deadline and time.monotonic() > deadline:
             log["stopped_by_time"] = True
             break
+        if validating and epoch + 1 - log["best_epoch"] >= config.pretrain_patience:
+            break
+    if best_state is not None:
+        model.load_state_dict(best_state)
     return log
 
 
@@ -235,6 +268,14 @@ def validate(model, serializer: Serializer, examples: tuple[Example, ...], confi
     return ndcg_at_k(rank_of_targets(scores.numpy(), np.array([e.target for e in examples])), 10)
 
 
+def validation_examples(split: Split, config: TrainConfig) -> tuple[Example, ...]:
+    """The validation examples early stopping scores: all of them, or a fixed random ``max_valid_examples``."""
+    valid = split.valid
+    if config.max_valid_examples is not None and len(valid) > config.max_valid_examples:
+        valid = tuple(random.Random(config.seed).sample(valid, config.max_valid_examples))
+    return valid
+
+
 def _epoch_examples(split: Split, config: TrainConfig, rng: random.Random, layout: TokenLayout) -> list[Example]:
     examples = finetune_examples(split.train, config.finetune_cuts_per_history, rng,
                                  note_cuts=config.finetune_note_cuts, note_outcome_days=config.note_outcome_days)
@@ -273,9 +314,14 @@ def finetune(model, serializer: Serializer, split: Split, config: TrainConfig, *
         start_epoch, log, best_state = state["epoch"], state["log"], state["best"]
         rng.setstate(state["rng"])
     deadline = time.monotonic() + 60 * config.max_finetune_minutes if config.max_finetune_minutes else None
-    valid = split.valid
-    if config.max_valid_examples is not None and len(valid) > config.max_valid_examples:
-        valid = tuple(random.Random(config.seed).sample(valid, config.max_valid_examples))
+    valid = validation_examples(split, config)
+    if start_epoch == 0 and log["best_valid_ndcg10"] is None:
+        # The untrained adapter is a candidate too: fine-tuning is kept only where it beats what it started from.
+        log["initial_valid_ndcg10"] = log["best_valid_ndcg10"] = validate(model, serializer, valid, config, device)
+        best_state = {k: v.detach().cpu().clone() for k, v in model.named_parameters() if v.requires_grad}
+        save_adapter(model, adapter_dir)
+        if progress:
+            tqdm.write(f"finetune 0/{config.finetune_epochs}: valid NDCG@10 {log['best_valid_ndcg10']:.4f} (untrained adapter)")
     for epoch in range(start_epoch, config.finetune_epochs):
         model.train()
         started, losses = time.monotonic(), []
@@ -363,8 +409,10 @@ def train(dataset: Dataset, split: Split, config: TrainConfig, out_dir: str | Pa
         base = type(base).from_pretrained(out / "base").to(device)
     else:
         sequences = pretraining_sequences(dataset, split, serializer, config, random.Random(config.seed))
+        valid = validation_examples(split, config)
         log["pretrain"] = pretrain(base, sequences, layout, config, device=device,
-                                   checkpoint=out / "checkpoint" / "pretrain.pt", progress=progress)
+                                   checkpoint=out / "checkpoint" / "pretrain.pt", progress=progress,
+                                   validate_epoch=lambda: validate(base, serializer, valid, config, device))
         base.save_pretrained(out / "base")
     model = add_adapter(base, config, layout)
     log["trainable_parameters"] = count_parameters(model)[0]
