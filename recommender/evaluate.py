@@ -17,10 +17,12 @@ report (``report.md``, ``report.json``, ``ndcg.png``) is written to ``--out``.
 from __future__ import annotations
 
 import argparse
+import ctypes
 import dataclasses
 import inspect
 import json
 import multiprocessing
+import os
 import resource
 import signal
 import sys
@@ -232,7 +234,8 @@ def run_model(name: str, dataset: Dataset, split: Split, options: ModelOptions, 
             return ModelResult(name=name, status="failed", detail=f"{type(error).__name__}: {error}")
     context = multiprocessing.get_context("spawn")
     receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=worker, args=(sender, name, dataset, split, options, progress), daemon=True)
+    child = context.Process(target=_die_with_parent_then, args=(os.getpid(), worker, sender, name, dataset, split,
+                                                                options, progress), daemon=True)
     child.start()
     sender.close()
     try:
@@ -243,6 +246,22 @@ def run_model(name: str, dataset: Dataset, split: Split, options: ModelOptions, 
     if result is None:
         return ModelResult(name=name, status="failed", detail=f"child process died (exit code {child.exitcode})")
     return result
+
+
+def _die_with_parent_then(parent_pid: int, worker: Callable[..., None], *args: object) -> None:
+    """Run ``worker(*args)`` in a child that Linux stops when its parent dies, even by SIGKILL.
+
+    ``exit_on_sigterm`` covers a polite stop; a killed parent runs no Python
+    at all, so the kernel has to be asked (``PR_SET_PDEATHSIG``) to end the child.
+    """
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent_pid:  # the parent died before the request took hold
+        os._exit(1)
+    worker(*args)
+
+
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def exit_on_sigterm() -> None:

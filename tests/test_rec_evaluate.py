@@ -96,7 +96,9 @@ def _sleeping_worker(connection, pid_file, *args) -> None:
     time.sleep(300)
 
 
-def test_sigterm_stops_the_model_child_too(tmp_path):
+@pytest.mark.parametrize("stop, exit_code", [(signal.SIGTERM, 128 + signal.SIGTERM), (signal.SIGKILL, -signal.SIGKILL)],
+                         ids=["sigterm", "sigkill"])
+def test_stopping_the_evaluation_stops_the_model_child_too(tmp_path, stop, exit_code):
     pid_file = tmp_path / "child.pid"
     parent = subprocess.Popen([sys.executable, "-c", (
         "from recommender import evaluate; from tests.test_rec_evaluate import _sleeping_worker; "
@@ -110,8 +112,8 @@ def test_sigterm_stops_the_model_child_too(tmp_path):
             assert time.monotonic() < deadline and parent.poll() is None, "the child never started"
             time.sleep(0.1)
         child = int(pid_file.read_text())
-        parent.send_signal(signal.SIGTERM)
-        assert parent.wait(timeout=30) == 128 + signal.SIGTERM
+        parent.send_signal(stop)
+        assert parent.wait(timeout=30) == exit_code
         deadline = time.monotonic() + 10
         while _alive(child):
             assert time.monotonic() < deadline, "the model child outlived its evaluation"

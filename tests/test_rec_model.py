@@ -15,7 +15,9 @@ from recommender.gpt import Context, GPTRecommender
 from recommender.model import build_base, lora_targets
 from recommender.protocol import Recommender
 from recommender.serialization import collate
-from recommender.train import next_item_loss, train
+from recommender.model import load_base
+from recommender.train import next_item_loss, train, validate, validation_examples, weighted_lm_loss
+from recommender.tokenizer import STRUCTURAL
 from recommender.tokenizer import save_tokenizer, train_tokenizer
 from tests.test_rec_model_toy import toy_dataset
 
@@ -127,3 +129,47 @@ def test_explore_new_only_trains_and_reloads_with_its_head(toy, tmp_path):
     again = GPTRecommender.load(tmp_path)
     assert again.model.copy_head.explore_new_only is True
     assert torch.allclose(torch.from_numpy(scores), torch.from_numpy(again.score(split.test)), atol=1e-5)
+
+
+def test_pretraining_validates_each_epoch_keeps_its_best_and_stops_on_patience(toy, tmp_path):
+    dataset, split = toy
+    config = preset("tiny", **{**FAST, "pretrain_epochs": 6, "pretrain_patience": 1, "finetune_epochs": 1})
+    result = train(dataset, split, config, tmp_path / "run", progress=False)
+    log = result.log["pretrain"]
+    scores = [e["valid_ndcg10"] for e in log["epochs"]]
+    assert log["best_valid_ndcg10"] == max(scores) and scores[log["best_epoch"] - 1] == max(scores)
+    # It ran until one epoch failed to beat the best (or to the end), no further.
+    stopped_early = len(scores) < 6
+    assert not stopped_early or len(scores) == log["best_epoch"] + 1
+    # The saved base is the best epoch's, not the last one's.
+    base = load_base(tmp_path / "run" / "base", result.serializer.layout)
+    assert validate(base, result.serializer, validation_examples(split, config), config, torch.device("cpu")) \
+        == pytest.approx(log["best_valid_ndcg10"], abs=1e-9)
+
+
+def test_fine_tuning_that_never_beats_the_untrained_adapter_keeps_it(toy, tmp_path):
+    dataset, split = toy
+    result = train(dataset, split, preset("tiny", **{**FAST, "finetune_lr": 0.0}), tmp_path / "run", progress=False)
+    log = result.log["finetune"]
+    assert log["best_epoch"] == 0 and log["best_valid_ndcg10"] == log["initial_valid_ndcg10"]
+    assert all(e["valid_ndcg10"] <= log["initial_valid_ndcg10"] for e in log["epochs"])
+
+
+def test_marker_targets_can_be_left_out_of_the_pretraining_loss(toy):
+    dataset, split = toy
+    config = preset("tiny")
+    tokenizer, layout = train_tokenizer(["looking for tea"] * 10, n_items=dataset.n_items, vocab_size=300, min_frequency=1)
+    model = build_base(config, layout).eval()
+    gap, rec = layout.id("<gap_1w>"), layout.id("<rec>")
+    item = layout.item_token(0)
+    text = tokenizer.encode("tea", add_special_tokens=False)
+    batch = collate([[layout.id("<bos>"), gap, item, *text, rec, layout.item_token(1)], [gap, item]], layout.id("<pad>"))
+    with torch.no_grad():
+        logits = model(**batch).logits[:, :-1]
+        targets = batch["input_ids"][:, 1:]
+        keep = (batch["attention_mask"][:, 1:] == 1) & ~torch.isin(targets, torch.tensor([layout.id(t) for t in STRUCTURAL]))
+        losses = torch.nn.functional.cross_entropy(logits[keep], targets[keep], reduction="none")
+        weights = torch.where(targets[keep] >= layout.kind_range("product")[0], 4.0, 1.0)
+        expected = (losses * weights).sum() / weights.sum()
+        assert weighted_lm_loss(model, batch, layout, 4.0, structural_targets=False).item() == pytest.approx(expected.item(), rel=1e-5)
+        assert weighted_lm_loss(model, batch, layout, 4.0).item() != pytest.approx(expected.item(), rel=1e-3)
