@@ -40,6 +40,7 @@ class TrainConfig:
     purchase_marker: bool = True  # write <purchase> before each item token; without it a purchase is its item token alone
     note_max_age_days: float | None = 30.0  # consultation notes older than this at prediction time are left out (None = keep all)
     note_outcome_days: float = 7.0  # a purchase this soon after a consultation note is that note's outcome (see below)
+    end_markers: bool = True  # close an input without conversation with "<now> <rec>"; False ends it at its last event, so the next item is read where training reads every earlier one (item-only data)
     profile_services: int = 0  # header lists the customer's this-many most taken services (0 = no service profile)
 
     # --- step 1: self-supervised pretraining of the base ---
@@ -113,6 +114,7 @@ BEFORE_KEY_EXISTED: dict[str, Any] = {
     "finetune_note_cuts": 0,
     "text_target_weight": 1.0,
     "profile_services": 0,
+    "end_markers": True,
 }
 
 

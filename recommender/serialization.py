@@ -5,6 +5,8 @@ Pretraining, fine-tuning, evaluation, evidence and serving all call
 
     <bos> <lang_xx> <tier_xx>  [service profile]  [events, oldest first]  <now> conversation text  <rec>
 
+(with ``end_markers`` off, an input without conversation stops after its events).
+
 The service profile (with ``profile_services`` > 0 and service tokens in the
 vocabulary) is the customer's most taken services before the prediction
 time, most taken first, as their ``<service_k>`` tokens: a habit shows even
@@ -92,11 +94,14 @@ class Serializer:
         note_max_age_days: float | None = None,
         purchase_marker: bool = True,
         profile_services: int = 0,
+        end_markers: bool = True,
     ) -> None:
         """``repurchase_days``: each item's cycle by dense index (None: not a consumable; empty: no due tokens);
         ``note_max_age_days``: notes older than this at prediction time are left out (None: keep all);
         ``purchase_marker``: write ``<purchase>`` before each purchase's item token;
-        ``profile_services``: services in the header's service profile (0: none)."""
+        ``profile_services``: services in the header's service profile (0: none);
+        ``end_markers``: close an input without conversation with ``<now> <rec>`` (False: it ends at its
+        last event, whose own position then predicts the next item, as every earlier purchase's does in training)."""
         if repurchase_days and len(repurchase_days) != layout.n_items:
             raise ValueError(f"repurchase_days has {len(repurchase_days)} entries for {layout.n_items} items")
         self.repurchase_days = tuple(repurchase_days)
@@ -108,6 +113,7 @@ class Serializer:
         self.use_text = use_text
         self.purchase_marker = purchase_marker
         self.profile_services = profile_services if layout.n_services else 0
+        self.end_markers = end_markers
         self.note_max_age = timedelta(days=note_max_age_days) if note_max_age_days is not None else None
         self._text_cache: dict[str, tuple[int, ...]] = {}
         # Header (3), a gap + <now> + <rec>, and one event must always fit.
@@ -121,7 +127,8 @@ class Serializer:
         return cls(tokenizer, layout, budget=config.context_tokens, max_note_tokens=config.max_note_tokens,
                    max_conversation_tokens=config.max_conversation_tokens, use_text=use_text,
                    repurchase_days=repurchase_days, note_max_age_days=config.note_max_age_days,
-                   purchase_marker=config.purchase_marker, profile_services=config.profile_services)
+                   purchase_marker=config.purchase_marker, profile_services=config.profile_services,
+                   end_markers=config.end_markers)
 
     def text_ids(self, text: str) -> tuple[int, ...]:
         """BPE ids of plain ``text`` (no special tokens), cached."""
@@ -217,13 +224,13 @@ class Serializer:
         ]
         if self.profile_services and history is not None:
             header += self.service_profile(history, now)
-        tail = [layout.id("<now>")]
+        quiet = [layout.id("<now>"), layout.id("<rec>")] if self.end_markers else []  # the tail without a conversation
+        tail = quiet
         if self.use_text and conversation:
-            tail += self.text_ids(conversation)[-self.max_conversation_tokens :]
-        tail.append(layout.id("<rec>"))
+            tail = [layout.id("<now>"), *self.text_ids(conversation)[-self.max_conversation_tokens :], layout.id("<rec>")]
         room = self.budget - len(header) - len(tail)
         if (CONVERSATION, -1) in skip:
-            tail = [layout.id("<now>"), layout.id("<rec>")]
+            tail = quiet
 
         kept: list[tuple[str, Event]] = []
         used = 0

@@ -219,3 +219,19 @@ def test_leaving_an_event_out_keeps_the_window_so_the_variant_shares_the_prefix_
     silent = serializer.encode(history, NOW, conversation="跑鞋 shoes please", skip=frozenset({(CONVERSATION, -1)}))
     assert silent[: base.index(layout.id("<now>")) + 1] == base[: base.index(layout.id("<now>")) + 1]
     assert silent[-2:] == [layout.id("<now>"), layout.id("<rec>")]
+
+
+def test_without_end_markers_an_input_stops_at_its_last_event_unless_there_is_a_conversation(vocab):
+    tokenizer, layout = vocab
+    serializer = Serializer(tokenizer, layout, budget=64, max_note_tokens=8, max_conversation_tokens=8,
+                            use_text=True, end_markers=False)
+    marked = make_serializer(vocab)
+    history = History(customer="c", language="en", tier="gold", notes=(),
+                      purchases=(Purchase(NOW - timedelta(days=9), 3), Purchase(NOW - timedelta(days=2), 5)))
+    quiet = serializer.encode(history, NOW)
+    assert quiet[-1] == layout.item_token(5)
+    assert quiet + [layout.id("<now>"), layout.id("<rec>")] == marked.encode(history, NOW)
+    spoken = serializer.encode(history, NOW, conversation="looking for tea")
+    assert spoken == marked.encode(history, NOW, conversation="looking for tea") and spoken[-1] == layout.id("<rec>")
+    assert serializer.encode(history, NOW, conversation="looking for tea", skip=frozenset({(CONVERSATION, -1)})) == quiet
+    assert serializer.encode(None, NOW, language="en") == [layout.id("<bos>"), layout.id("<lang_en>"), layout.id("<tier_none>")]
