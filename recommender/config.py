@@ -41,6 +41,7 @@ class TrainConfig:
     note_max_age_days: float | None = 30.0  # consultation notes older than this at prediction time are left out (None = keep all)
     note_outcome_days: float = 7.0  # a purchase this soon after a consultation note is that note's outcome (see below)
     end_markers: bool = True  # close an input without conversation with "<now> <rec>"; False ends it at its last event, so the next item is read where training reads every earlier one (item-only data)
+    gap_tokens: bool = True  # write <gap_*> tokens (the time from an event to the prediction); False for made-up times (a sequence file's one purchase a day)
     profile_services: int = 0  # header lists the customer's this-many most taken services (0 = no service profile)
 
     # --- step 1: self-supervised pretraining of the base ---
@@ -115,6 +116,7 @@ BEFORE_KEY_EXISTED: dict[str, Any] = {
     "text_target_weight": 1.0,
     "profile_services": 0,
     "end_markers": True,
+    "gap_tokens": True,
 }
 
 

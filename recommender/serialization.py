@@ -95,13 +95,16 @@ class Serializer:
         purchase_marker: bool = True,
         profile_services: int = 0,
         end_markers: bool = True,
+        gap_tokens: bool = True,
     ) -> None:
         """``repurchase_days``: each item's cycle by dense index (None: not a consumable; empty: no due tokens);
         ``note_max_age_days``: notes older than this at prediction time are left out (None: keep all);
         ``purchase_marker``: write ``<purchase>`` before each purchase's item token;
         ``profile_services``: services in the header's service profile (0: none);
         ``end_markers``: close an input without conversation with ``<now> <rec>`` (False: it ends at its
-        last event, whose own position then predicts the next item, as every earlier purchase's does in training)."""
+        last event, whose own position then predicts the next item, as every earlier purchase's does in training);
+        ``gap_tokens``: write the ``<gap_*>`` tokens (False: events follow each other bare, for data whose times
+        are made up, such as a sequence file's one purchase a day)."""
         if repurchase_days and len(repurchase_days) != layout.n_items:
             raise ValueError(f"repurchase_days has {len(repurchase_days)} entries for {layout.n_items} items")
         self.repurchase_days = tuple(repurchase_days)
@@ -114,6 +117,7 @@ class Serializer:
         self.purchase_marker = purchase_marker
         self.profile_services = profile_services if layout.n_services else 0
         self.end_markers = end_markers
+        self.gap_tokens = gap_tokens
         self.note_max_age = timedelta(days=note_max_age_days) if note_max_age_days is not None else None
         self._text_cache: dict[str, tuple[int, ...]] = {}
         # Header (3), a gap + <now> + <rec>, and one event must always fit.
@@ -128,7 +132,7 @@ class Serializer:
                    max_conversation_tokens=config.max_conversation_tokens, use_text=use_text,
                    repurchase_days=repurchase_days, note_max_age_days=config.note_max_age_days,
                    purchase_marker=config.purchase_marker, profile_services=config.profile_services,
-                   end_markers=config.end_markers)
+                   end_markers=config.end_markers, gap_tokens=config.gap_tokens)
 
     def text_ids(self, text: str) -> tuple[int, ...]:
         """BPE ids of plain ``text`` (no special tokens), cached."""
@@ -236,12 +240,11 @@ class Serializer:
         used = 0
         if events is None:
             events = self.events(history, now)
-        # Walk newest to oldest; an event costs one more token when it opens a new gap bucket.
+        # Walk newest to oldest; an event costs one more token when it opens a new gap bucket
+        # (the newer neighbour's gap token moves to it when they share one).
         for event in reversed(events):
-            gap = gap_token(event.time, now)
-            cost = len(event.tokens) + 1
-            if kept and kept[-1][0] == gap:
-                cost -= 1  # the newer neighbour's gap token moves to this event
+            gap = gap_token(event.time, now) if self.gap_tokens else ""
+            cost = len(event.tokens) + (1 if gap and not (kept and kept[-1][0] == gap) else 0)
             if used + cost > room:
                 break
             kept.append((gap, event))
@@ -251,7 +254,7 @@ class Serializer:
         body: list[int] = []
         previous_gap = None
         for gap, event in reversed(kept):
-            if gap != previous_gap:
+            if gap and gap != previous_gap:
                 body.append(layout.id(gap))
                 previous_gap = gap
             body.extend(event.tokens)

@@ -15,7 +15,7 @@ from recommender.dataset import History, Note, Purchase, leave_one_out
 from recommender.config import TrainConfig, preset
 from recommender.corpus import finetune_examples, pretraining_sequences
 from recommender.serialization import CONVERSATION, Serializer, collate, due_token, gap_token
-from recommender.tokenizer import load_tokenizer, save_tokenizer, train_tokenizer
+from recommender.tokenizer import GAP_BUCKETS, load_tokenizer, save_tokenizer, train_tokenizer
 from tests.test_rec_model_toy import toy_dataset
 
 NOW = datetime(2026, 1, 1)
@@ -235,3 +235,15 @@ def test_without_end_markers_an_input_stops_at_its_last_event_unless_there_is_a_
     assert spoken == marked.encode(history, NOW, conversation="looking for tea") and spoken[-1] == layout.id("<rec>")
     assert serializer.encode(history, NOW, conversation="looking for tea", skip=frozenset({(CONVERSATION, -1)})) == quiet
     assert serializer.encode(None, NOW, language="en") == [layout.id("<bos>"), layout.id("<lang_en>"), layout.id("<tier_none>")]
+
+
+def test_without_gap_tokens_events_follow_each_other_bare_and_fill_the_budget(vocab):
+    tokenizer, layout = vocab
+    bare = Serializer(tokenizer, layout, budget=12, max_note_tokens=8, max_conversation_tokens=2,
+                      use_text=False, purchase_marker=False, end_markers=False, gap_tokens=False)
+    history = History(customer="c", language="en", tier="gold", notes=(),
+                      purchases=tuple(Purchase(NOW - timedelta(days=40 - d), d % N_ITEMS) for d in range(20)))
+    ids = bare.encode(history, NOW)
+    gaps = {layout.id(f"<gap_{name}>") for name, _ in GAP_BUCKETS}
+    assert not gaps & set(ids) and len(ids) == 12
+    assert ids[3:] == [layout.item_token(d % N_ITEMS) for d in range(11, 20)]  # the newest nine, oldest first
