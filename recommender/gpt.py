@@ -87,6 +87,7 @@ class GPTRecommender:
         self.model: torch.nn.Module | None = None
         self.serializer: Serializer | None = None
         self._scratch: tempfile.TemporaryDirectory | None = None
+        self._log: dict = {}
 
     def fit(self, dataset: Dataset, split: Split, *, progress: bool = True) -> FitReport:
         """Pretrain + LoRA fine-tune on ``split`` (valid only for early stopping)."""
@@ -103,9 +104,22 @@ class GPTRecommender:
         result = train(dataset, split, self.config, out, use_text=self.use_text, base_model=self.base_model,
                        adapter_name=self.adapter_name, progress=progress)
         self.model, self.serializer = result.model, result.serializer
+        self._log = result.log
         peak = torch.cuda.max_memory_allocated() if torch.cuda.is_available() else 0
         return FitReport(train_seconds=time.monotonic() - started, peak_memory_bytes=peak, epochs=result.epochs,
                          best_valid_ndcg10=result.best_valid_ndcg10)
+
+    def describe(self) -> dict[str, object]:
+        """The resolved training config and, after ``fit``, how each step ended (an evaluation report keeps it)."""
+        steps = {}
+        for step in ("pretrain", "finetune"):
+            log = self._log.get(step)
+            if log:
+                steps[step] = {"epochs": len(log["epochs"]), "best_epoch": log.get("best_epoch"),
+                               "best_valid_ndcg10": log.get("best_valid_ndcg10"),
+                               "stopped_by_time": bool(log.get("stopped_by_time")),
+                               "minutes": round(log["seconds"] / 60, 1)}
+        return {"train_config": self.config.to_dict(), **steps}
 
     @classmethod
     def load(cls, out_dir: str | Path, adapter_name: str = "default") -> GPTRecommender:

@@ -72,7 +72,7 @@ def write_report(out: Path, dataset: Dataset, split: Split, results: list[ModelR
     (out / "report.json").write_text(json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n",
                                      encoding="utf-8")
     (out / "report.md").write_text(_markdown(payload, results), encoding="utf-8")
-    _plot(out / "ndcg.png", dataset.name, results)
+    plot(out / "ndcg.png", dataset.name, results)
 
 
 def _markdown(payload: dict, results: list[ModelResult]) -> str:
@@ -84,22 +84,8 @@ def _markdown(payload: dict, results: list[ModelResult]) -> str:
         f"{data['interactions']} purchases, {data['notes']} consultation notes (text: {data['has_text']}); "
         f"{data['valid_examples']} validation and {data['test_examples']} test examples; "
         f"mean test history length {data['mean_test_history_length']:.1f}.", "",
-        PROTOCOL_NOTE, "",
-        "| model | status | HR@5 | HR@10 | NDCG@5 | NDCG@10 (95% CI) | valid NDCG@10 | epochs | train s "
-        "| score s | peak RSS delta | CUDA peak |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        PROTOCOL_NOTE, "", *result_rows(results),
     ]
-    for r in results:
-        if r.status != "ok":
-            lines.append(f"| {r.name} | **{r.status}** |" + " - |" * 10)
-            continue
-        m, low_high = r.metrics, r.ndcg10_ci95 or (0.0, 0.0)
-        lines.append(
-            f"| {r.name} | ok | {m['test_hr5']:.4f} | {m['test_hr10']:.4f} | {m['test_ndcg5']:.4f} | "
-            f"{m['test_ndcg10']:.4f} ({low_high[0]:.4f}-{low_high[1]:.4f}) | {m['valid_ndcg10']:.4f} | "
-            f"{r.epochs} | {r.train_seconds:.1f} | {r.score_seconds:.1f} | {_mib(r.peak_rss_delta_bytes)} | "
-            f"{_mib(r.cuda_peak_bytes)} |"
-        )
     lines += ["", "## Ratios on test NDCG@10", "",
               f"- GPT / SASRec: {_ratio_text(ratios['gpt_over_sasrec_ndcg10'])}",
               f"- GPT / GPT without consultation text: {_ratio_text(ratios['gpt_over_gpt_notext_ndcg10'])}", ""]
@@ -120,6 +106,27 @@ def _markdown(payload: dict, results: list[ModelResult]) -> str:
     return "\n".join(lines)
 
 
+def result_rows(results: list[ModelResult]) -> list[str]:
+    """The markdown table of ``results``: header, rule and one row per model."""
+    lines = [
+        "| model | status | HR@5 | HR@10 | NDCG@5 | NDCG@10 (95% CI) | valid NDCG@10 | epochs | train s "
+        "| score s | peak RSS delta | CUDA peak |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        if r.status != "ok":
+            lines.append(f"| {r.name} | **{r.status}** |" + " - |" * 10)
+            continue
+        m, low_high = r.metrics, r.ndcg10_ci95 or (0.0, 0.0)
+        lines.append(
+            f"| {r.name} | ok | {m['test_hr5']:.4f} | {m['test_hr10']:.4f} | {m['test_ndcg5']:.4f} | "
+            f"{m['test_ndcg10']:.4f} ({low_high[0]:.4f}-{low_high[1]:.4f}) | {m['valid_ndcg10']:.4f} | "
+            f"{r.epochs} | {r.train_seconds:.1f} | {r.score_seconds:.1f} | {_mib(r.peak_rss_delta_bytes)} | "
+            f"{_mib(r.cuda_peak_bytes)} |"
+        )
+    return lines
+
+
 def _service_lines(baselines: dict[str, dict[str, float]], results: list[ModelResult]) -> list[str]:
     rows = list(baselines.items()) + [(r.name, r.service_metrics) for r in results if r.service_metrics]
     if not rows:
@@ -133,7 +140,8 @@ def _service_lines(baselines: dict[str, dict[str, float]], results: list[ModelRe
     return lines + [""]
 
 
-def _plot(path: Path, title: str, results: list[ModelResult]) -> None:
+def plot(path: Path, title: str, results: list[ModelResult]) -> None:
+    """Bar chart of test NDCG@10 (with its 95% interval) and HR@10 per model, written to ``path``."""
     import matplotlib
 
     matplotlib.use("Agg")

@@ -50,6 +50,9 @@ def test_fit_reports_and_writes_artifacts(fitted):
     log = json.loads((out / "train_log.json").read_text())
     losses = [e["loss"] for e in log["pretrain"]["epochs"]]
     assert losses[-1] < losses[0]  # the tiny preset's pretraining loss falls
+    described = model.describe()  # what an evaluation report keeps of the run
+    assert described["train_config"]["preset"] == "tiny" and described["pretrain"]["epochs"] == 2
+    assert described["finetune"]["best_valid_ndcg10"] == report.best_valid_ndcg10
 
 
 def test_scores_cover_every_item_and_reload_identically(fitted, toy):
