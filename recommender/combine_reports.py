@@ -51,17 +51,16 @@ def load_reports(folders: Sequence[Path]) -> list[dict]:
 def combine(folders: Sequence[Path], out: Path) -> list[ModelResult]:
     """Write the combined report of ``folders`` into ``out``; returns its rows in order."""
     reports = load_reports(folders)
-    results = [ModelResult(**{**model, "name": f"{model['name']} ({folder.name})",
-                              "ndcg10_ci95": tuple(model["ndcg10_ci95"]) if model.get("ndcg10_ci95") else None})
-               for folder, report in zip(folders, reports) for model in report["models"]]
+    models = [dict(model, name=f"{model['name']} ({folder.name})")
+              for folder, report in zip(folders, reports) for model in report["models"]]
+    results = [ModelResult(**{**model, "ndcg10_ci95": tuple(model["ndcg10_ci95"]) if model.get("ndcg10_ci95")
+                              else None}) for model in models]
     data = reports[0]["dataset"]
     sources = [{"folder": str(folder), "created_at": report["created_at"], "options": report["options"],
                 "environment": report["environment"]} for folder, report in zip(folders, reports)]
     out.mkdir(parents=True, exist_ok=True)
     payload = {"created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "dataset": data,
-               "protocol": PROTOCOL_NOTE, "memory": MEMORY_NOTE, "sources": sources,
-               "models": [dict(model, name=result.name) for result, model in
-                          zip(results, (m for r in reports for m in r["models"]))]}
+               "protocol": PROTOCOL_NOTE, "memory": MEMORY_NOTE, "sources": sources, "models": models}
     (out / "report.json").write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     lines = [f"# Recommender evaluations combined: {data['name']}", "",
              f"{data['histories']} customers, {data['items']} items, {data['interactions']} purchases; "

@@ -177,8 +177,7 @@ def pretrain(model, sequences: list[list[int]], layout: TokenLayout, config: Tra
         log["tokens"] += tokens
         log["seconds"] += seconds
         if validating:
-            entry["valid_ndcg10"] = validate_epoch()
-            model.train()
+            entry["valid_ndcg10"] = validate_epoch()  # scoring puts the model back in training mode
             if log.get("best_valid_ndcg10") is None or entry["valid_ndcg10"] > log["best_valid_ndcg10"]:
                 log["best_valid_ndcg10"], log["best_epoch"] = entry["valid_ndcg10"], epoch + 1
                 best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
