@@ -33,6 +33,7 @@ class TrainConfig:
     n_embd: int = 128
     context_tokens: int = 128  # token budget of one serialized history (model's n_positions)
     dropout: float = 0.1
+    scale_item_embeddings: bool = False  # input token embeddings times sqrt(n_embd) before positions are added (SASRec's scaling; the tied output head is unscaled)
 
     # --- serialization ---
     max_note_tokens: int = 32  # each consultation note is cut to this many text tokens
@@ -117,6 +118,7 @@ BEFORE_KEY_EXISTED: dict[str, Any] = {
     "profile_services": 0,
     "end_markers": True,
     "gap_tokens": True,
+    "scale_item_embeddings": False,
 }
 
 

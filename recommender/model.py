@@ -46,12 +46,41 @@ def build_base(config: TrainConfig, layout: TokenLayout) -> GPT2LMHeadModel:
         pad_token_id=layout.id("<pad>"),
         tie_word_embeddings=True,
     )
-    return GPT2LMHeadModel(gpt_config)
+    # Saved in the checkpoint's config.json, so every load re-applies it (``attach_embedding_scale``).
+    gpt_config.input_embedding_multiplier = config.n_embd**0.5 if config.scale_item_embeddings else 1.0
+    return attach_embedding_scale(GPT2LMHeadModel(gpt_config))
+
+
+def attach_embedding_scale(model: PreTrainedModel) -> PreTrainedModel:
+    """Make ``model``'s transformer multiply its input token embeddings by ``config.input_embedding_multiplier``.
+
+    GPT-2 has no such setting, so a forward pre-hook on the transformer turns
+    ``input_ids`` into scaled ``inputs_embeds``. It goes through the
+    transformer's current input embedding (a peft wrapper with catalog-token
+    deltas included), and leaves the tied output head unscaled, as SASRec
+    does. Idempotent; a model without the setting (or with 1.0) is left as is.
+    Every path that builds or loads a base calls it.
+    """
+    multiplier = float(getattr(model.config, "input_embedding_multiplier", 1.0) or 1.0)
+    transformer = getattr(model, "transformer", None)
+    if multiplier == 1.0 or transformer is None or getattr(transformer, "_embedding_scale_hook", None):
+        return model
+
+    def scale_inputs(module: torch.nn.Module, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+        input_ids = kwargs.pop("input_ids", None)
+        if input_ids is None and args:
+            input_ids, args = args[0], args[1:]
+        if input_ids is not None:
+            kwargs["inputs_embeds"] = module.get_input_embeddings()(input_ids) * multiplier
+        return args, kwargs
+
+    transformer._embedding_scale_hook = transformer.register_forward_pre_hook(scale_inputs, with_kwargs=True)
+    return model
 
 
 def load_base(path: str | Path, layout: TokenLayout) -> PreTrainedModel:
     """A local causal-LM checkpoint, its embeddings resized to the tokenizer's vocabulary."""
-    model = AutoModelForCausalLM.from_pretrained(path)
+    model = attach_embedding_scale(AutoModelForCausalLM.from_pretrained(path))
     if model.get_input_embeddings().num_embeddings != layout.vocab_size:
         model.resize_token_embeddings(layout.vocab_size)
     model.config.pad_token_id = layout.id("<pad>")

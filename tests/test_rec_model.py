@@ -122,15 +122,16 @@ def test_a_local_pretrained_base_gets_item_tokens_and_lora(toy, tmp_path):
     assert lora_targets(base) == (["c_attn", "c_proj"], True)
 
 
-def test_explore_new_only_trains_and_reloads_with_its_head(toy, tmp_path):
+def test_explore_new_only_with_scaled_embeddings_trains_and_reloads_with_its_head(toy, tmp_path):
     dataset, split = toy
-    model = GPTRecommender("tiny", work_dir=tmp_path, copy_head_explore_new_only=True, **FAST)
+    model = GPTRecommender("tiny", work_dir=tmp_path, copy_head_explore_new_only=True, scale_item_embeddings=True, **FAST)
     model.fit(dataset, split, progress=False)
     scores = model.score(split.test)
     assert np.isfinite(scores).all()
     assert np.allclose(np.exp(scores).sum(axis=1), 1.0, atol=1e-4)
     again = GPTRecommender.load(tmp_path)
     assert again.model.copy_head.explore_new_only is True
+    assert again.model.get_base_model().config.input_embedding_multiplier == pytest.approx(32**0.5)
     assert torch.allclose(torch.from_numpy(scores), torch.from_numpy(again.score(split.test)), atol=1e-5)
 
 
@@ -176,3 +177,25 @@ def test_marker_targets_can_be_left_out_of_the_pretraining_loss(toy):
         expected = (losses * weights).sum() / weights.sum()
         assert weighted_lm_loss(model, batch, layout, 4.0, structural_targets=False).item() == pytest.approx(expected.item(), rel=1e-5)
         assert weighted_lm_loss(model, batch, layout, 4.0).item() != pytest.approx(expected.item(), rel=1e-3)
+
+
+def test_scaled_item_embeddings_scale_the_input_only_and_survive_a_reload(toy, tmp_path):
+    dataset, _ = toy
+    _, layout = train_tokenizer(["looking for tea"] * 10, n_items=dataset.n_items, vocab_size=300, min_frequency=1)
+    config = preset("tiny", scale_item_embeddings=True)
+    model = build_base(config, layout).eval()
+    batch = collate([[layout.id("<bos>"), layout.item_token(0), layout.item_token(1)]], layout.id("<pad>"))
+    multiplier = config.n_embd**0.5
+    with torch.no_grad():
+        scaled = model(**batch).logits
+        embeds = model.transformer.wte(batch["input_ids"]) * multiplier
+        hidden = model.transformer(inputs_embeds=embeds, attention_mask=batch["attention_mask"],
+                                   position_ids=batch["position_ids"]).last_hidden_state
+        expected = hidden @ model.lm_head.weight.T  # the tied head itself is not scaled
+        unscaled = build_base(preset("tiny"), layout).eval()(**batch).logits
+    assert torch.allclose(scaled, expected, atol=1e-5)
+    assert not torch.allclose(scaled, unscaled, atol=1e-3)
+    model.save_pretrained(tmp_path / "base")
+    reloaded = load_base(tmp_path / "base", layout).eval()
+    with torch.no_grad():
+        assert torch.allclose(reloaded(**batch).logits, scaled, atol=1e-6)
