@@ -68,6 +68,7 @@ class TrainConfig:
     patience: int = 2  # epochs without a better validation NDCG@10 before stopping
     copy_head_dim: int = 64  # width of the repeat (copy) head's query/key; 0 = no copy head
     copy_head_explore_new_only: bool = False  # the LM's own distribution covers only products not in the input (RepeatNet)
+    copy_gate_prior: bool = False  # start the copy head's repeat gate at the train histories' repeat rate (else at one half)
     service_loss_weight: float = 1.0  # weight of next-service cross-entropy (over service tokens) beside next-product loss
     finetune_service_cuts: int = 1  # prefixes per train history per epoch ending at a service take ("<rec> <service_k>")
     service_query_max_days: float = 14.0  # such a prefix is asked between 1 minute and this long after its order
@@ -119,6 +120,7 @@ BEFORE_KEY_EXISTED: dict[str, Any] = {
     "end_markers": True,
     "gap_tokens": True,
     "scale_item_embeddings": False,
+    "copy_gate_prior": False,
 }
 
 

@@ -24,6 +24,8 @@ head is part of the adapter: it trains in step 2 and is saved beside it.
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import torch
@@ -43,6 +45,20 @@ class CopyHead(nn.Module):
         self.query = nn.Linear(hidden, dim)
         self.key = nn.Linear(hidden, dim)
         self.gate = nn.Linear(hidden, 1)
+
+    def start_gate_at(self, repeat_rate: float) -> None:
+        """Set the gate's bias so that, before training, it gives repeats ``repeat_rate`` of the mass.
+
+        A gate that starts at one half moves its bias by about the learning rate
+        per step, so on data where nobody buys twice (MovieLens, Amazon Beauty)
+        fine-tuning spends its first epochs unlearning repeats; starting at the
+        train data's own rate (clamped to [0.001, 0.999]) makes the untrained head
+        already as right about repeats as a constant can be.
+        """
+        rate = min(max(repeat_rate, 1e-3), 1 - 1e-3)
+        with torch.no_grad():
+            self.gate.weight.zero_()
+            self.gate.bias.fill_(math.log(rate / (1 - rate)))
 
     def save(self, directory: str | Path) -> None:
         """Write the head's weights and sizes into ``directory`` (an adapter folder)."""
@@ -120,3 +136,16 @@ def item_log_probs(
     log_keep = torch.where(has_any, nn.functional.logsigmoid(-gate), torch.zeros_like(gate))
     log_repeat = torch.log(repeat.clamp_min(1e-30)).masked_fill(repeat <= 0, float("-inf"))
     return torch.logaddexp(log_keep.unsqueeze(1) + log_explore, log_gate.unsqueeze(1) + log_repeat)
+
+
+def repeat_rate(item_sequences: Iterable[Sequence[int]]) -> float:
+    """Share of next items (every purchase after a customer's first) that the customer had already bought."""
+    repeats = total = 0
+    for items in item_sequences:
+        seen: set[int] = set()
+        for position, item in enumerate(items):
+            if position:
+                total += 1
+                repeats += item in seen
+            seen.add(item)
+    return repeats / total if total else 0.0

@@ -3,7 +3,7 @@
     python -m recommender.evaluate --dataset demo|store|PATH [--database-url URL]
         [--models pop,cooc,sasrec,gpt,gpt-notext] [--out results/eval/NAME]
         [--seed 7] [--max-epochs N] [--sasrec-dropout P] [--sasrec-max-len L] [--threads T]
-        [--gpt-preset NAME] [--gpt-base-model PATH] [--gpt-set KEY=VALUE ...]
+        [--gpt-preset NAME] [--gpt-base-model PATH] [--gpt-set KEY=VALUE ...] [--gpt-work-dir DIR [--gpt-adapter NAME]]
 
 Each model is fitted and scored in its own child process (spawned, not
 forked: a fork after torch has used its thread pool can deadlock), so its
@@ -74,6 +74,8 @@ class ModelOptions:
     gpt_base_model: str | None = None
     threads: int | None = None
     gpt_overrides: dict[str, object] = field(default_factory=dict)  # TrainConfig fields for both GPT models
+    gpt_work_dir: str | None = None  # artifact folder of the "gpt" model; a base already in it skips pretraining
+    gpt_adapter: str = "default"  # name of the adapter the "gpt" model trains in gpt_work_dir
 
 
 def build_model(name: str, options: ModelOptions) -> Recommender:
@@ -113,6 +115,9 @@ def build_model(name: str, options: ModelOptions) -> Recommender:
             kwargs["preset"] = options.gpt_preset
         if options.gpt_base_model is not None:
             kwargs["base_model"] = options.gpt_base_model
+        if options.gpt_work_dir is not None and name == "gpt":
+            kwargs["work_dir"] = options.gpt_work_dir
+            kwargs["adapter_name"] = options.gpt_adapter
         return GPTRecommender(**kwargs)
     raise ValueError(f"unknown model {name!r}; choose from {', '.join(ALL_MODELS)}")
 
@@ -366,6 +371,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sasrec-max-len", type=int, help="SASRec maximum sequence length")
     parser.add_argument("--gpt-preset", help="preset of the GPT models (default: GPTRecommender's own)")
     parser.add_argument("--gpt-base-model", help="local path of a pretrained base for the GPT models")
+    parser.add_argument("--gpt-work-dir", type=Path,
+                        help="keep the gpt model's artifacts here; if it already holds a tokenizer and base pretrained "
+                             "on this same split (an earlier run's), only the LoRA step runs and its time is reported")
+    parser.add_argument("--gpt-adapter", default="default",
+                        help="name of the adapter the gpt model trains in --gpt-work-dir (a new one per run on a kept base)")
     parser.add_argument("--threads", type=int, help="torch CPU threads for SASRec and GPT (default: torch's own)")
     parser.add_argument("--gpt-set", action="append", default=[], metavar="KEY=VALUE",
                         help="a TrainConfig field for both GPT models, e.g. max_finetune_minutes=40 (repeatable)")
@@ -381,13 +391,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         overrides["dropout"] = args.sasrec_dropout
     if args.sasrec_max_len is not None:
         overrides["max_len"] = args.sasrec_max_len
+    if args.gpt_work_dir is not None:
+        if "gpt" not in models:
+            parser.error("--gpt-work-dir is for the gpt model, which --models leaves out")
+        has_base = (args.gpt_work_dir / "base" / "config.json").is_file()
+        if has_base != (args.gpt_work_dir / "tokenizer").is_dir():
+            parser.error(f"--gpt-work-dir {args.gpt_work_dir} holds a base without its tokenizer or the reverse")
+        if (args.gpt_work_dir / "adapters" / args.gpt_adapter).exists():
+            parser.error(f"--gpt-work-dir {args.gpt_work_dir} already has an adapter {args.gpt_adapter!r}; "
+                         "name a new one with --gpt-adapter")
     try:
         gpt_overrides = parse_overrides(args.gpt_set)
     except OverrideError as error:
         parser.error(str(error))
     options = ModelOptions(seed=args.seed, max_epochs=args.max_epochs, sasrec_overrides=overrides,
                            gpt_preset=args.gpt_preset, gpt_base_model=args.gpt_base_model, threads=args.threads,
-                           gpt_overrides=gpt_overrides)
+                           gpt_overrides=gpt_overrides,
+                           gpt_work_dir=str(args.gpt_work_dir) if args.gpt_work_dir is not None else None,
+                           gpt_adapter=args.gpt_adapter)
     exit_on_sigterm()
     dataset = load_dataset(args.dataset, args.database_url)
     out = args.out or REPO_ROOT / "results" / "eval" / dataset.name

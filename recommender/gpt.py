@@ -67,7 +67,9 @@ class GPTRecommender:
             seed: Seed of everything random in training.
             max_epochs: Caps the epochs of both steps (pretraining and fine-tuning).
             threads: torch CPU threads.
-            work_dir: Where ``fit`` writes its artifacts (a temporary folder when None).
+            work_dir: Where ``fit`` writes its artifacts (a temporary folder when None). One that already
+                holds a base (an earlier ``fit``'s) keeps it: ``fit`` then only trains adapter ``adapter_name``
+                on it, as a refresh does.
             adapter_name: Name of the adapter ``fit`` trains.
             **overrides: Any other ``TrainConfig`` field.
         """
@@ -101,8 +103,9 @@ class GPTRecommender:
         started = time.monotonic()
         if torch.cuda.is_available():
             torch.cuda.reset_peak_memory_stats()
+        reuse_base = (out / "base" / "config.json").is_file()
         result = train(dataset, split, self.config, out, use_text=self.use_text, base_model=self.base_model,
-                       adapter_name=self.adapter_name, progress=progress)
+                       adapter_name=self.adapter_name, resume=reuse_base, progress=progress)
         self.model, self.serializer = result.model, result.serializer
         self._log = result.log
         peak = torch.cuda.max_memory_allocated() if torch.cuda.is_available() else 0

@@ -107,8 +107,12 @@ def catalog_token_ids(layout: TokenLayout) -> list[int]:
     return ids
 
 
-def add_adapter(base: PreTrainedModel, config: TrainConfig, layout: TokenLayout) -> PeftModel:
-    """Wrap ``base`` in a fresh LoRA adapter whose catalog-token embeddings (and copy head) also train."""
+def add_adapter(base: PreTrainedModel, config: TrainConfig, layout: TokenLayout, *,
+                repeat_prior: float | None = None) -> PeftModel:
+    """Wrap ``base`` in a fresh LoRA adapter whose catalog-token embeddings (and copy head) also train.
+
+    ``repeat_prior``: the train data's repeat rate; with ``config.copy_gate_prior`` the copy head's gate starts there.
+    """
     targets, fan_in_fan_out = lora_targets(base)
     lora = LoraConfig(
         r=config.lora_r,
@@ -123,6 +127,10 @@ def add_adapter(base: PreTrainedModel, config: TrainConfig, layout: TokenLayout)
     if config.copy_head_dim:
         torch.manual_seed(config.seed)
         head = CopyHead(base.config.hidden_size, config.copy_head_dim, config.copy_head_explore_new_only)
+        if config.copy_gate_prior:
+            if repeat_prior is None:
+                raise ValueError("copy_gate_prior needs the train data's repeat rate (repeat_prior)")
+            head.start_gate_at(repeat_prior)
         model.add_module("copy_head", head.to(next(base.parameters()).device))
     return model
 

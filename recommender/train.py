@@ -33,6 +33,7 @@ from tqdm import tqdm
 from recommender.config import PRESETS, OverrideError, TrainConfig, parse_overrides, preset
 from recommender.dataset import Dataset, Example, Split, leave_one_out, load_store
 from recommender.metrics import ndcg_at_k, rank_of_targets
+from recommender.copy_head import repeat_rate
 from recommender.model import (add_adapter, attach_embedding_scale, build_base, causal_lm_of, count_parameters, load_base, next_product_log_probs,
                                pick_device, save_adapter, score_sequences, service_log_probs)
 from recommender.corpus import finetune_examples, pretraining_sequences, service_examples, tokenizer_texts
@@ -413,7 +414,9 @@ def train(dataset: Dataset, split: Split, config: TrainConfig, out_dir: str | Pa
                                    checkpoint=out / "checkpoint" / "pretrain.pt", progress=progress,
                                    validate_epoch=lambda: validate(base, serializer, valid, config, device))
         base.save_pretrained(out / "base")
-    model = add_adapter(base, config, layout)
+    prior = repeat_rate([p.item for p in history.purchases] for history in split.train)
+    log["train_repeat_rate"] = prior
+    model = add_adapter(base, config, layout, repeat_prior=prior)
     log["trainable_parameters"] = count_parameters(model)[0]
     log["finetune"] = log.setdefault("adapters", {})[adapter_name] = finetune(model, serializer, split, config, device=device,
                                checkpoint=out / "checkpoint" / f"finetune-{adapter_name}.pt",

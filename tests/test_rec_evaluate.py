@@ -151,3 +151,35 @@ def test_gpt_models_are_built_with_and_without_text(monkeypatch):
     with_text, without_text = evaluate.build_model("gpt", options), evaluate.build_model("gpt-notext", options)
     assert with_text.kwargs == dict(preset="tiny", use_text=True, base_model="/models/base", seed=11, threads=1)
     assert without_text.kwargs["use_text"] is False  # max_epochs is not passed: the class does not take it
+
+
+def test_a_gpt_work_dir_keeps_the_base_and_a_second_run_only_fine_tunes(tiny_file, tmp_path):
+    work = tmp_path / "gpt-work"
+    args = ["--dataset", str(tiny_file), "--models", "gpt", "--gpt-preset", "tiny", "--gpt-work-dir", str(work),
+            "--gpt-set", "pretrain_epochs=1", "--gpt-set", "finetune_epochs=1", "--threads", "1", "--quiet"]
+    assert evaluate.main([*args, "--out", str(tmp_path / "first")]) == 0
+    base_weights = next((work / "base").glob("*.safetensors"))
+    first_base = base_weights.read_bytes()
+    first_log = json.loads((work / "train_log.json").read_text(encoding="utf-8"))
+
+    with pytest.raises(SystemExit):  # the adapter name is taken
+        evaluate.main([*args, "--out", str(tmp_path / "second")])
+    assert evaluate.main([*args, "--out", str(tmp_path / "second"), "--gpt-set", "finetune_lr=0.01",
+                          "--gpt-adapter", "lr01"]) == 0
+    assert (work / "adapters" / "lr01" / "adapter_config.json").is_file()
+    assert base_weights.read_bytes() == first_base  # the base was reused, not pretrained again
+    second_log = json.loads((work / "train_log.json").read_text(encoding="utf-8"))
+    assert second_log["pretrain"] == first_log["pretrain"]
+    report = json.loads((tmp_path / "second" / "report.json").read_text(encoding="utf-8"))
+    assert report["models"][0]["status"] == "ok"
+
+
+def test_a_gpt_work_dir_without_the_gpt_model_or_with_half_a_base_is_a_usage_error(tiny_file, tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        evaluate.main(["--dataset", str(tiny_file), "--models", "pop", "--gpt-work-dir", str(tmp_path)])
+    assert "leaves out" in capsys.readouterr().err
+    (tmp_path / "half" / "base").mkdir(parents=True)
+    (tmp_path / "half" / "base" / "config.json").write_text("{}", encoding="utf-8")
+    with pytest.raises(SystemExit):
+        evaluate.main(["--dataset", str(tiny_file), "--models", "gpt", "--gpt-work-dir", str(tmp_path / "half")])
+    assert "without its tokenizer" in capsys.readouterr().err

@@ -199,3 +199,20 @@ def test_scaled_item_embeddings_scale_the_input_only_and_survive_a_reload(toy, t
     reloaded = load_base(tmp_path / "base", layout).eval()
     with torch.no_grad():
         assert torch.allclose(reloaded(**batch).logits, scaled, atol=1e-6)
+
+
+def test_copy_gate_starts_at_the_train_repeat_rate(toy):
+    from recommender.copy_head import repeat_rate
+    from recommender.model import add_adapter, copy_head_of
+
+    assert repeat_rate([[1, 2, 1, 3], [4], [5, 5]]) == pytest.approx(2 / 4)
+    assert repeat_rate([]) == 0.0
+    dataset, _ = toy
+    _, layout = train_tokenizer(["tea"] * 10, n_items=dataset.n_items, vocab_size=300, min_frequency=1)
+    config = preset("tiny", copy_gate_prior=True, copy_head_dim=8)
+    head = copy_head_of(add_adapter(build_base(config, layout), config, layout, repeat_prior=0.2))
+    assert torch.sigmoid(head.gate(torch.randn(3, config.n_embd))).flatten().tolist() == pytest.approx([0.2] * 3)
+    tiny_rate = copy_head_of(add_adapter(build_base(config, layout), config, layout, repeat_prior=0.0))
+    assert torch.sigmoid(tiny_rate.gate.bias).item() == pytest.approx(1e-3)
+    with pytest.raises(ValueError, match="repeat_prior"):
+        add_adapter(build_base(config, layout), config, layout)
