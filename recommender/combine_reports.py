@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from recommender.evaluate import ModelResult
-from recommender.report import MEMORY_NOTE, PROTOCOL_NOTE, plot, result_rows
+from recommender.report import MEMORY_NOTE, PROTOCOL_NOTE, masked_lines, plot, result_rows
 
 #: Fields of a report's data-set summary that must agree (its ``source`` path may differ).
 SAME_SPLIT_FIELDS = ("name", "histories", "items", "interactions", "notes", "valid_examples", "test_examples",
@@ -66,7 +66,8 @@ def combine(folders: Sequence[Path], out: Path) -> list[ModelResult]:
              f"{data['histories']} customers, {data['items']} items, {data['interactions']} purchases; "
              f"{data['valid_examples']} validation and {data['test_examples']} test examples. Each row comes from "
              "its own run of `recommender.evaluate` on this same data set and deterministic split (folder in "
-             "brackets; sources below).", "", PROTOCOL_NOTE, "", *result_rows(results), "", "## Sources", ""]
+             "brackets; sources below).", "", PROTOCOL_NOTE, "", *result_rows(results), "", *masked_lines(results),
+             "## Sources", ""]
     lines += [f"- `{s['folder']}` ({s['created_at']}): `{json.dumps(s['options'], default=str)}`" for s in sources]
     lines += ["", "## Measurement", "", MEMORY_NOTE, ""]
     (out / "report.md").write_text("\n".join(lines), encoding="utf-8")

@@ -122,23 +122,40 @@ def build_model(name: str, options: ModelOptions) -> Recommender:
     raise ValueError(f"unknown model {name!r}; choose from {', '.join(ALL_MODELS)}")
 
 
-def ranks_for(model: Recommender, examples: Sequence[Example]) -> np.ndarray:
-    """1-based target ranks, scoring ``SCORE_CHUNK`` examples at a time to bound memory."""
-    chunks = [
-        rank_of_targets(model.score(examples[i:i + SCORE_CHUNK]),
-                        np.array([e.target for e in examples[i:i + SCORE_CHUNK]], dtype=np.int64))
-        for i in range(0, len(examples), SCORE_CHUNK)
-    ]
-    return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int64)
+def ranks_for(model: Recommender, examples: Sequence[Example]) -> tuple[np.ndarray, np.ndarray]:
+    """1-based target ranks as scored, and with the example's already-bought items masked.
+
+    The first is the protocol (no item masked); the second is reported beside it
+    because a model that learns never to repeat a purchase (the GPT's copy head)
+    gets for free what a history mask would give any model. Scores are taken
+    ``SCORE_CHUNK`` examples at a time to bound memory.
+    """
+    plain, masked = [], []
+    for first in range(0, len(examples), SCORE_CHUNK):
+        chunk = examples[first:first + SCORE_CHUNK]
+        scores = np.asarray(model.score(chunk), dtype=np.float64)
+        targets = np.array([e.target for e in chunk], dtype=np.int64)
+        plain.append(rank_of_targets(scores, targets))
+        for row, example in enumerate(chunk):
+            scores[row, [p.item for p in example.history.purchases]] = -np.inf
+        masked.append(rank_of_targets(scores, targets))
+    if not plain:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(plain), np.concatenate(masked)
 
 
-def summary_metrics(test_ranks: np.ndarray, valid_ranks: np.ndarray) -> dict[str, float]:
-    """HR@5, HR@10, NDCG@5, NDCG@10 on test and NDCG@10 on validation."""
-    return {
+def summary_metrics(test_ranks: np.ndarray, valid_ranks: np.ndarray,
+                    masked_test_ranks: np.ndarray | None = None) -> dict[str, float]:
+    """HR@5, HR@10, NDCG@5, NDCG@10 on test and NDCG@10 on validation (plus the bought-items-masked test figures)."""
+    metrics = {
         "test_hr5": hit_rate_at_k(test_ranks, 5), "test_hr10": hit_rate_at_k(test_ranks, 10),
         "test_ndcg5": ndcg_at_k(test_ranks, 5), "test_ndcg10": ndcg_at_k(test_ranks, 10),
         "valid_ndcg10": ndcg_at_k(valid_ranks, 10),
     }
+    if masked_test_ranks is not None:
+        metrics["test_hr10_bought_masked"] = hit_rate_at_k(masked_test_ranks, 10)
+        metrics["test_ndcg10_bought_masked"] = ndcg_at_k(masked_test_ranks, 10)
+    return metrics
 
 
 def bootstrap_ci(ranks: np.ndarray, k: int = 10, *, samples: int = 1000, seed: int = 0) -> tuple[float, float]:
@@ -189,11 +206,12 @@ def _fit_and_score(name: str, dataset: Dataset, split: Split, options: ModelOpti
         return ModelResult(name=name, status="missing", detail=f"not importable: {error}")
     report = model.fit(dataset, split, progress=progress)
     started = time.perf_counter()
-    valid_ranks, test_ranks = ranks_for(model, split.valid), ranks_for(model, split.test)
+    valid_ranks, _ = ranks_for(model, split.valid)
+    test_ranks, masked_test_ranks = ranks_for(model, split.test)
     score_seconds = time.perf_counter() - started
     describe: Callable[[], dict[str, object]] | None = getattr(model, "describe", None)
     return ModelResult(
-        name=name, status="ok", metrics=summary_metrics(test_ranks, valid_ranks), ndcg10_ci95=bootstrap_ci(test_ranks),
+        name=name, status="ok", metrics=summary_metrics(test_ranks, valid_ranks, masked_test_ranks), ndcg10_ci95=bootstrap_ci(test_ranks),
         train_seconds=report.train_seconds, score_seconds=score_seconds, epochs=report.epochs,
         best_valid_ndcg10=report.best_valid_ndcg10, peak_rss_delta_bytes=_peak_rss_since(baseline_rss),
         cuda_peak_bytes=report.peak_memory_bytes or None, config=describe() if describe else {},

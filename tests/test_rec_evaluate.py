@@ -183,3 +183,23 @@ def test_a_gpt_work_dir_without_the_gpt_model_or_with_half_a_base_is_a_usage_err
     with pytest.raises(SystemExit):
         evaluate.main(["--dataset", str(tiny_file), "--models", "gpt", "--gpt-work-dir", str(tmp_path / "half")])
     assert "without its tokenizer" in capsys.readouterr().err
+
+
+def test_masked_ranks_leave_out_what_the_customer_bought_and_a_rebuy_target_ranks_last():
+    from datetime import datetime
+
+    from recommender.dataset import Example, History, Purchase
+
+    day = datetime(2030, 1, 1)
+
+    class Fixed:
+        def score(self, examples):
+            return np.tile(np.array([0.9, 0.8, 0.7, 0.6, 0.5]), (len(examples), 1))
+
+    def example(bought, target):
+        history = History("c", "en", "regular", tuple(Purchase(day, i) for i in bought), ())
+        return Example(history, target, day)
+
+    plain, masked = evaluate.ranks_for(Fixed(), [example([0, 1], 3), example([2], 2)])
+    assert plain.tolist() == [4, 3]
+    assert masked.tolist() == [2, 5]  # items 0 and 1 leave the ranking; a bought target ranks last

@@ -17,8 +17,13 @@ NOW = datetime(2031, 1, 1)  # after every demo event, so whole histories count
 CONVERSATIONS = ("a gift for my dad who likes coffee", "", "我想买一台洗衣机")
 
 
-@pytest.fixture(scope="module")
-def model_and_histories(tmp_path_factory):
+#: The tiny preset as is, and with the items preset's scaled input embeddings and explore-new-only copy head.
+VARIANTS = {"tiny": [], "scaled-explore-new": ["--set", "scale_item_embeddings=true", "--set",
+                                               "copy_head_explore_new_only=true", "--set", "copy_gate_prior=true"]}
+
+
+@pytest.fixture(scope="module", params=sorted(VARIANTS))
+def model_and_histories(tmp_path_factory, request):
     """A tiny model (with its copy head) trained on a small demo store, and that store's histories."""
     from recommender.train import main as train
     from store.demo.build import build_demo_store
@@ -26,7 +31,8 @@ def model_and_histories(tmp_path_factory):
     folder = tmp_path_factory.mktemp("fast-evidence")
     url = f"sqlite:///{folder / 'shop.db'}"
     build_demo_store(url, scale=0.02, progress=False)
-    train(["--preset", "tiny", "--database-url", url, "--out", str(folder / "gpt"), "--threads", "1"])
+    train(["--preset", "tiny", "--database-url", url, "--out", str(folder / "gpt"), "--threads", "1",
+           *VARIANTS[request.param]])
     histories = [h for h in load_store(url).histories if h.purchases][:24]
     return GPTRecommender.load(folder / "gpt"), histories
 
