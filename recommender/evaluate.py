@@ -10,7 +10,8 @@ forked: a fork after torch has used its thread pool can deadlock), so its
 memory is measured alone: the child's peak resident set size (Linux
 ``VmHWM``, reset through ``/proc/self/clear_refs`` once the child has received
 the data set) minus its resident size at that moment, plus ``torch.cuda.max_memory_allocated`` when the model ran
-on a GPU. Scores are full rankings over all items, no item masked. The
+on a GPU. Scores are full rankings over all items, no item masked (the report adds test figures with
+each customer's bought items masked, beside the protocol's). The
 report (``report.md``, ``report.json``, ``ndcg.png``) is written to ``--out``.
 """
 
@@ -211,7 +212,8 @@ def _fit_and_score(name: str, dataset: Dataset, split: Split, options: ModelOpti
     score_seconds = time.perf_counter() - started
     describe: Callable[[], dict[str, object]] | None = getattr(model, "describe", None)
     return ModelResult(
-        name=name, status="ok", metrics=summary_metrics(test_ranks, valid_ranks, masked_test_ranks), ndcg10_ci95=bootstrap_ci(test_ranks),
+        name=name, status="ok", metrics=summary_metrics(test_ranks, valid_ranks, masked_test_ranks),
+        ndcg10_ci95=bootstrap_ci(test_ranks),
         train_seconds=report.train_seconds, score_seconds=score_seconds, epochs=report.epochs,
         best_valid_ndcg10=report.best_valid_ndcg10, peak_rss_delta_bytes=_peak_rss_since(baseline_rss),
         cuda_peak_bytes=report.peak_memory_bytes or None, config=describe() if describe else {},

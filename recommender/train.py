@@ -370,6 +370,8 @@ def train(dataset: Dataset, split: Split, config: TrainConfig, out_dir: str | Pa
     stopped; without it ``out_dir`` must not hold a previous run.
     """
     out = Path(out_dir)
+    if base_model and config.scale_item_embeddings:
+        raise ValueError("scale_item_embeddings is for a GPT-2 built here; a --base-model keeps its own embeddings")
     if out.exists() and any(out.iterdir()) and not resume:
         raise FileExistsError(f"{out} is not empty; pass resume=True (--resume) to continue it")
     (out / "checkpoint").mkdir(parents=True, exist_ok=True)

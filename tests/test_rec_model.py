@@ -120,6 +120,9 @@ def test_a_local_pretrained_base_gets_item_tokens_and_lora(toy, tmp_path):
     assert model.serializer.layout.n_items == dataset.n_items
     assert model.score(split.test[:3]).shape == (3, dataset.n_items)
     assert lora_targets(base) == (["c_attn", "c_proj"], True)
+    with pytest.raises(ValueError, match="scale_item_embeddings"):
+        GPTRecommender("tiny", base_model=str(tmp_path / "hf"), work_dir=tmp_path / "scaled",
+                       scale_item_embeddings=True, **FAST).fit(dataset, split, progress=False)
 
 
 def test_explore_new_only_with_scaled_embeddings_trains_and_reloads_with_its_head(toy, tmp_path):
