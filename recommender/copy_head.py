@@ -111,14 +111,19 @@ def item_log_probs(
         return torch.log_softmax(logits, dim=-1)
     length = input_ids.shape[1]
     is_item = (input_ids >= start) & (input_ids < stop) & (attention_mask == 1)
-    # The key of purchase j is read at its closing token when there is one (it has seen item and due state).
+    # The key of purchase j is read at its closing token when there is one (it has seen item and due state),
+    # but never past the prediction point: an item AT it (an input that ends with its last purchase) is keyed
+    # on its own state.
     closes = torch.isin(torch.roll(input_ids, -1, dims=1), closing_ids)
     closes[:, -1] = False
-    key_index = torch.arange(length, device=input_ids.device).expand_as(input_ids) + closes.long()
-    key_states = torch.gather(hidden, 1, key_index.unsqueeze(-1).expand_as(hidden))
-    keys = head.key(key_states)[rows]  # [n, length, dim]
+    key_index = (torch.arange(length, device=input_ids.device).expand_as(input_ids) + closes.long())[rows]
+    key_index = torch.minimum(key_index, positions.unsqueeze(1))
+    key_states = torch.gather(hidden[rows], 1, key_index.unsqueeze(-1).expand(-1, -1, hidden.shape[-1]))
+    keys = head.key(key_states)  # [n, length, dim]
     scores = torch.einsum("nd,nld->nl", head.query(query_states), keys).float() / head.dim**0.5
-    before = torch.arange(length, device=input_ids.device).unsqueeze(0) < positions.unsqueeze(1)
+    # Items up to AND at the prediction point are in the input: with end_markers off the input ends with the
+    # last purchase, which predicts the next one and is itself already bought.
+    before = torch.arange(length, device=input_ids.device).unsqueeze(0) <= positions.unsqueeze(1)
     allowed = is_item[rows] & before
     scores = scores.masked_fill(~allowed, float("-inf"))
     has_any = allowed.any(dim=1)

@@ -111,3 +111,19 @@ def test_explore_new_only_when_every_item_is_in_the_input():
         head.gate.bias.fill_(-30.0)
         out = log_probs(head, lm_head, ids, torch.ones(1, 6, dtype=torch.long), hidden[:1], [0], [5])
     assert torch.isfinite(out).all() and torch.allclose(out.exp().sum(), torch.tensor(1.0), atol=1e-5)
+
+
+def test_an_item_at_the_prediction_point_counts_as_bought_and_its_closing_token_is_not_read():
+    head, lm_head, ids, mask, hidden = setup()
+    head.explore_new_only = True
+    with torch.no_grad():
+        head.gate.bias.fill_(-30.0)  # closed gate: items in the input get no mass at all
+        at_item = log_probs(head, lm_head, ids, mask, hidden, [0], [1])  # row 0 predicts from item 1 itself
+        assert at_item.exp()[0, 1] < 1e-6
+        head.gate.bias.fill_(30.0)  # open gate: all mass on the one item bought so far
+        assert log_probs(head, lm_head, ids, mask, hidden, [0], [1]).exp()[0, 1] > 0.999
+        head.gate.bias.fill_(0.0)
+        before = log_probs(head, lm_head, ids, mask, hidden, [0], [1])
+        later = hidden.clone()
+        later[0, 2:] = torch.randn(4, HIDDEN)  # the due token after item 1 and everything after it
+        assert torch.allclose(before, log_probs(head, lm_head, ids, mask, later, [0], [1]))
