@@ -134,7 +134,7 @@ def ranks_for(model: Recommender, examples: Sequence[Example]) -> tuple[np.ndarr
     plain, masked = [], []
     for first in range(0, len(examples), SCORE_CHUNK):
         chunk = examples[first:first + SCORE_CHUNK]
-        scores = np.asarray(model.score(chunk), dtype=np.float64)
+        scores = np.array(model.score(chunk))  # a copy: the mask below writes into it
         targets = np.array([e.target for e in chunk], dtype=np.int64)
         plain.append(rank_of_targets(scores, targets))
         for row, example in enumerate(chunk):

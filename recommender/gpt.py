@@ -21,11 +21,10 @@ from typing import Any
 
 import numpy as np
 import torch
-from transformers import AutoModelForCausalLM
 
 from recommender.config import TrainConfig, preset as preset_config
 from recommender.dataset import Dataset, Example, History, Split
-from recommender.model import attach_embedding_scale, load_adapter, pick_device, score_sequences
+from recommender.model import load_adapter, open_base, pick_device, score_sequences
 from recommender.protocol import FitReport
 from recommender.serialization import CYCLES_FILE, Serializer
 from recommender.tokenizer import load_tokenizer
@@ -135,7 +134,7 @@ class GPTRecommender:
         if config.torch_threads:
             torch.set_num_threads(config.torch_threads)
         tokenizer, layout = load_tokenizer(out / "tokenizer")
-        base = attach_embedding_scale(AutoModelForCausalLM.from_pretrained(out / "base")).to(pick_device())
+        base = open_base(out / "base").to(pick_device())
         self.model = load_adapter(base, out / "adapters" / adapter_name).eval()
         cycles_path = out / CYCLES_FILE
         cycles = json.loads(cycles_path.read_text(encoding="utf-8")) if cycles_path.exists() else []

@@ -78,9 +78,18 @@ def attach_embedding_scale(model: PreTrainedModel) -> PreTrainedModel:
     return model
 
 
+def open_base(path: str | Path) -> PreTrainedModel:
+    """A saved causal LM as it was trained: ``from_pretrained`` plus its input embedding scale, if any.
+
+    The one way every caller (training resume, ``GPTRecommender.load``, the
+    server's adapter swap) reopens a base.
+    """
+    return attach_embedding_scale(AutoModelForCausalLM.from_pretrained(path))
+
+
 def load_base(path: str | Path, layout: TokenLayout) -> PreTrainedModel:
     """A local causal-LM checkpoint, its embeddings resized to the tokenizer's vocabulary."""
-    model = attach_embedding_scale(AutoModelForCausalLM.from_pretrained(path))
+    model = open_base(path)
     if model.get_input_embeddings().num_embeddings != layout.vocab_size:
         model.resize_token_embeddings(layout.vocab_size)
     model.config.pad_token_id = layout.id("<pad>")

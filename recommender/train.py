@@ -34,8 +34,8 @@ from recommender.config import PRESETS, OverrideError, TrainConfig, parse_overri
 from recommender.dataset import Dataset, Example, Split, leave_one_out, load_store
 from recommender.metrics import ndcg_at_k, rank_of_targets
 from recommender.copy_head import repeat_rate
-from recommender.model import (add_adapter, attach_embedding_scale, build_base, causal_lm_of, count_parameters, load_base, next_product_log_probs,
-                               pick_device, save_adapter, score_sequences, service_log_probs)
+from recommender.model import (add_adapter, build_base, causal_lm_of, count_parameters, load_base, next_product_log_probs,
+                               open_base, pick_device, save_adapter, score_sequences, service_log_probs)
 from recommender.corpus import finetune_examples, pretraining_sequences, service_examples, tokenizer_texts
 from recommender.serialization import CYCLES_FILE, SERVICES_FILE, Serializer, collate
 from recommender.tokenizer import LAYOUT_FILE, TokenLayout, extend_tokenizer, load_tokenizer, save_tokenizer, train_tokenizer
@@ -408,7 +408,7 @@ def train(dataset: Dataset, split: Split, config: TrainConfig, out_dir: str | Pa
     log: dict = json.loads(log_path.read_text(encoding="utf-8")) if log_path.exists() else {}
     log.update({"device": device.type, "use_text": use_text, "parameters": count_parameters(base)[1]})
     if (out / "base" / "config.json").exists():
-        base = attach_embedding_scale(type(base).from_pretrained(out / "base")).to(device)
+        base = open_base(out / "base").to(device)
     else:
         sequences = pretraining_sequences(dataset, split, serializer, config, random.Random(config.seed))
         valid = validation_examples(split, config)

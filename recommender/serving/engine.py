@@ -30,12 +30,11 @@ from typing import Any
 import numpy as np
 import torch
 from sqlalchemy.orm import Session, sessionmaker
-from transformers import AutoModelForCausalLM
 
 from recommender.dataset import History
 from recommender.evidence import Candidate, Evidence, evidence_from_scores, leave_one_out_inputs
 from recommender.gpt import Context, GPTRecommender
-from recommender.model import attach_embedding_scale, load_adapter, pick_device
+from recommender.model import load_adapter, open_base, pick_device
 from recommender.ranking import coupon_mask, coupon_scores, product_mask, service_mask, service_scores, top_k
 from recommender.serving.answers import best_product, covered_product, describe
 from recommender.serving.fast_evidence import score_groups
@@ -167,7 +166,7 @@ class RecommendationEngine:
         if not (adapter_dir / "adapter_config.json").is_file():
             raise AdapterRejected(f"{adapter_dir} holds no adapter_config.json")
         try:
-            base = attach_embedding_scale(AutoModelForCausalLM.from_pretrained(self.model_dir / "base")).to(pick_device())
+            base = open_base(self.model_dir / "base").to(pick_device())
             candidate = copy.copy(self.recommender)
             candidate.model = merge_adapter(load_adapter(base, adapter_dir).eval())
             fuse_activations(candidate.model)
